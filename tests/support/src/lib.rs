@@ -1,0 +1,1 @@
+//! Test doubles shared by lapse's integration tests.
