@@ -1,0 +1,425 @@
+//! The shell: arguments, wiring, output and exit codes. No access logic lives here.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config, RosterSource};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::exit::Exit;
+use crate::plan::{self, Plan};
+use crate::report::{ApiCalls, Format, Report};
+use crate::roster::{self, Loaded};
+use crate::snapshot::{self, SnapshotObserver};
+use crate::state::Actual;
+use crate::system::{AwsScope, GithubScope, Observe};
+use crate::when::{self, DayEdge};
+use crate::yaml;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lapse",
+    version,
+    about = "Keeps production access honest: compares a YAML roster with GitHub teams and IAM trust policies, reports drift, revokes what has lapsed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config and roster; change nothing.
+    Validate(Common),
+    /// Show what has drifted and what would be revoked; change nothing.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// Read this snapshot instead of calling any API.
+        #[arg(long, value_name = "SNAPSHOT")]
+        state: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Plan, check the safety gates, confirm, then revoke.
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Let a deliberate bulk clean-up past the count and ratio gates (never past `protected`).
+        #[arg(long, value_name = "REASON")]
+        override_gates: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One scheduled cycle: plan, alert, and apply when `mode: enforce`.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run cycles on the config's schedule; serve /healthz and /metrics.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9184")]
+        listen: String,
+    },
+    /// Write the live state of both systems to a snapshot file.
+    Snapshot {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "SNAPSHOT")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The lapse.yaml to use.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Evaluate the roster as of this time (RFC 3339, or a date meaning 00:00 UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    when::parse_time(text, DayEdge::Start)
+}
+
+/// Whether logs are JSON lines: when stderr is not a terminal, unless told otherwise.
+pub fn json_logs() -> bool {
+    match std::env::var("LAPSE_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::stderr().is_terminal(),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAPSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if json_logs() {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
+        builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Error.code());
+        }
+    };
+    let exit = runtime.block_on(dispatch(cli.command));
+    ExitCode::from(exit.code())
+}
+
+async fn dispatch(command: Command) -> Exit {
+    match command {
+        Command::Validate(common) => validate(&common),
+        Command::Plan {
+            common,
+            state,
+            output,
+        } => plan_command(&common, state.as_deref(), &output).await,
+        Command::Apply { .. }
+        | Command::Run { .. }
+        | Command::Serve { .. }
+        | Command::Snapshot { .. } => {
+            tracing::error!(
+                "this command needs the live GitHub and IAM clients, which this build does not have yet"
+            );
+            Exit::Error
+        }
+    }
+}
+
+/// A unique id for this run, joining logs, report, audit and alerts.
+pub fn new_run_id(now: DateTime<Utc>) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_i64(now.timestamp_nanos_opt().unwrap_or_default());
+    format!("{}-{:08x}", now.format("%Y%m%dT%H%M%SZ"), h.finish() as u32)
+}
+
+/// Prints diagnostics where errors belong: readable text, or one JSON log
+/// event each when logs are JSON.
+fn emit(diags: &Diagnostics) {
+    if json_logs() {
+        for d in &diags.0 {
+            let fields = (
+                d.file.as_str(),
+                d.pos.line,
+                d.pos.column,
+                d.help.as_deref().unwrap_or(""),
+            );
+            if d.is_error() {
+                tracing::error!(
+                    file = fields.0,
+                    line = fields.1,
+                    column = fields.2,
+                    help = fields.3,
+                    "{}",
+                    d.message
+                );
+            } else {
+                tracing::warn!(
+                    file = fields.0,
+                    line = fields.1,
+                    column = fields.2,
+                    help = fields.3,
+                    "{}",
+                    d.message
+                );
+            }
+        }
+    } else {
+        eprint!("{diags}");
+    }
+}
+
+/// The config and the roster as of `now`, or every problem with them.
+pub async fn load_inputs(
+    config_path: &Path,
+    now: DateTime<Utc>,
+) -> Result<(Config, Loaded), Diagnostics> {
+    let config = config::load(config_path)?;
+    let source = match &config.roster {
+        RosterSource::File(path) => {
+            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)
+                .map_err(|d| Diagnostics(vec![d]))?
+        }
+        RosterSource::Github {
+            owner, repo, path, ..
+        } => {
+            let name = format!("github:{owner}/{repo}/{path}");
+            return Err(Diagnostics(vec![Diagnostic::file_error(
+                &name,
+                "reading the roster from GitHub needs the live GitHub client",
+            )]));
+        }
+    };
+    let loaded = roster::load_source(&source, &config, now)?;
+    Ok((config, loaded))
+}
+
+fn validate(common: &Common) -> Exit {
+    let now = common.now.unwrap_or_else(Utc::now);
+    let runtime = tokio::runtime::Handle::current();
+    let result = tokio::task::block_in_place(|| runtime.block_on(load_inputs(&common.config, now)));
+    match result {
+        Ok((config, loaded)) => {
+            print!("{}", loaded.warnings);
+            println!(
+                "{}: {} people, {} access levels; {} warnings",
+                common.config.display(),
+                loaded.roster.people.len(),
+                config.levels.len(),
+                loaded.warnings.warnings()
+            );
+            Exit::Success
+        }
+        Err(diags) => {
+            print!("{diags}");
+            println!(
+                "{} errors, {} warnings: nothing was changed",
+                diags.errors(),
+                diags.warnings()
+            );
+            Exit::Error
+        }
+    }
+}
+
+/// Everything a plan needs, loaded and observed.
+pub struct Planned {
+    pub config: Config,
+    pub loaded: Loaded,
+    pub actual: Actual,
+    pub plan: Plan,
+    pub api_calls: ApiCalls,
+}
+
+/// Loads, observes through `observer`, and plans. Any failure is reported and becomes exit 1.
+pub async fn load_and_plan(
+    config_path: &Path,
+    now: DateTime<Utc>,
+    observer: Option<&dyn Observe>,
+    state: Option<&Path>,
+) -> Result<Planned, Exit> {
+    let (config, loaded) = match load_inputs(config_path, now).await {
+        Ok(x) => x,
+        Err(diags) => {
+            emit(&diags);
+            return Err(Exit::Error);
+        }
+    };
+    emit(&loaded.warnings);
+    let snapshot_observer;
+    let observer: &dyn Observe = match (state, observer) {
+        (Some(path), _) => match snapshot::read(path, &config) {
+            Ok(actual) => {
+                snapshot_observer = SnapshotObserver::new(actual);
+                &snapshot_observer
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                return Err(Exit::Error);
+            }
+        },
+        (None, Some(o)) => o,
+        (None, None) => {
+            tracing::error!(
+                "live reads need the GitHub and IAM clients, which this build does not have yet; use --state"
+            );
+            return Err(Exit::Error);
+        }
+    };
+    let actual = match observe(&config, observer).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("{e}; nothing was changed");
+            return Err(Exit::Error);
+        }
+    };
+    let plan = plan::plan(&config, &loaded.roster, &actual, now);
+    for note in &plan.notes {
+        tracing::warn!("{note}");
+    }
+    let api_calls = ApiCalls {
+        github: observer.requests(crate::model::System::Github),
+        aws: observer.requests(crate::model::System::Aws),
+    };
+    Ok(Planned {
+        config,
+        loaded,
+        actual,
+        plan,
+        api_calls,
+    })
+}
+
+/// Observes both systems, each only when the config manages something in it.
+pub async fn observe(
+    config: &Config,
+    observer: &dyn Observe,
+) -> Result<Actual, crate::system::ObserveError> {
+    let teams: Vec<String> = config.managed_teams().into_iter().collect();
+    let roles: Vec<_> = config.managed_roles().into_iter().collect();
+    let github_scope = config
+        .github
+        .as_ref()
+        .filter(|_| !teams.is_empty())
+        .map(|g| GithubScope {
+            org: g.org.clone(),
+            teams,
+        });
+    let aws_scope = config
+        .aws
+        .as_ref()
+        .filter(|_| !roles.is_empty())
+        .map(|a| AwsScope {
+            roles,
+            users_account: a.users_account.clone(),
+            read_activity: config.policy.inactivity_limit_days.is_some(),
+        });
+    let github = async {
+        match &github_scope {
+            Some(scope) => observer.github(scope).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let aws = async {
+        match &aws_scope {
+            Some(scope) => observer.aws(scope).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (github, aws) = tokio::join!(github, aws);
+    Ok(Actual {
+        github: github?,
+        aws: aws?,
+    })
+}
+
+/// Writes the report to `--output` or stdout.
+pub fn write_report(report: &Report, output: &OutputArgs) -> Result<(), Exit> {
+    let colour = output.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let text = report.render(output.format, colour);
+    match &output.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            tracing::error!("cannot write report {}: {e}", path.display());
+            Exit::Error
+        }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn plan_command(common: &Common, state: Option<&Path>, output: &OutputArgs) -> Exit {
+    let now = common.now.unwrap_or_else(Utc::now);
+    let planned = match load_and_plan(&common.config, now, None, state).await {
+        Ok(p) => p,
+        Err(exit) => return exit,
+    };
+    let report = Report {
+        command: "plan".into(),
+        run_id: new_run_id(Utc::now()),
+        now,
+        generated_at: Utc::now(),
+        findings: planned.plan.findings.clone(),
+        api_calls: planned.api_calls,
+        notes: planned.plan.notes.clone(),
+        refused: None,
+        gates_overridden: None,
+    };
+    if let Err(exit) = write_report(&report, output) {
+        return exit;
+    }
+    if planned.plan.has_drift() {
+        Exit::Drift
+    } else {
+        Exit::Success
+    }
+}

@@ -1,0 +1,859 @@
+//! The pure planner: desired access (config + roster, as of `now`) against
+//! actual grants, to findings and revocations. No I/O, no clock, no async:
+//! everything about who should lose what is decided here, and tested here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::{Config, RoleRef};
+use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
+use crate::roster::{Person, Roster};
+use crate::state::{Actual, GithubState, IamUser, Invitation};
+use crate::trust_policy::{PrincipalType, TrustPolicy};
+use crate::when::{day, show_expiry};
+
+/// The outcome of planning.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Sorted by system, target, principal (SPEC §5).
+    pub findings: Vec<Finding>,
+    /// Things worth a human's attention that are not findings: a protected
+    /// principal that matched nothing (a typo?), a person with no IAM user.
+    pub notes: Vec<String>,
+    /// How many grants each system holds in the managed scope now: the base
+    /// of the revocation-ratio gate.
+    pub grants: GrantCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrantCounts {
+    pub github: usize,
+    pub aws: usize,
+}
+
+impl Plan {
+    pub fn revocations(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.action == Action::Revoke)
+    }
+
+    /// Drift is any finding but `expiring_soon`.
+    pub fn has_drift(&self) -> bool {
+        self.findings.iter().any(|f| f.kind.is_drift())
+    }
+}
+
+/// Why a person is absent, when they are.
+#[derive(Debug, Clone)]
+struct Absence {
+    reason: String,
+}
+
+/// What one person may hold now, and why not more.
+#[derive(Debug)]
+struct Status<'a> {
+    person: &'a Person,
+    absence: Option<Absence>,
+    /// Levels held now (empty when absent).
+    active: BTreeSet<&'a str>,
+    /// Levels that would be held were the person present.
+    if_present: BTreeSet<&'a str>,
+    /// Lapsed temporary grants: level and when it ended.
+    expired: Vec<(&'a str, DateTime<Utc>)>,
+    /// The instant observed inactivity is measured from, when known.
+    last_seen: Option<DateTime<Utc>>,
+}
+
+/// Plans as of `now`. Deterministic: the same inputs give the same plan.
+pub fn plan(config: &Config, roster: &Roster, actual: &Actual, now: DateTime<Utc>) -> Plan {
+    Planner::new(config, roster, actual, now).run()
+}
+
+struct Planner<'a> {
+    config: &'a Config,
+    actual: &'a Actual,
+    now: DateTime<Utc>,
+    people: Vec<Status<'a>>,
+    by_login: HashMap<String, usize>,
+    by_email: HashMap<String, usize>,
+    by_arn: HashMap<String, usize>,
+    protected_github: BTreeMap<String, bool>,
+    protected_aws: BTreeMap<String, bool>,
+    /// Configured role to the ARN IAM reports for it (which may carry a path).
+    role_targets: HashMap<RoleRef, String>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+    grants: GrantCounts,
+}
+
+impl<'a> Planner<'a> {
+    fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
+        let users: HashMap<String, &IamUser> = actual
+            .aws
+            .as_ref()
+            .and_then(|a| a.users.as_ref())
+            .map(|u| u.iter().map(|u| (u.arn.to_lowercase(), u)).collect())
+            .unwrap_or_default();
+        let mut notes = Vec::new();
+        let people: Vec<Status> = roster
+            .people
+            .iter()
+            .map(|p| status(config, p, &users, now, &mut notes))
+            .collect();
+        let mut by_login = HashMap::new();
+        let mut by_email = HashMap::new();
+        let mut by_arn = HashMap::new();
+        for (i, s) in people.iter().enumerate() {
+            if let Some(l) = &s.person.github_username {
+                by_login.insert(l.to_ascii_lowercase(), i);
+            }
+            by_email.insert(s.person.email.to_lowercase(), i);
+            if let Some(a) = &s.person.aws_user_arn {
+                by_arn.insert(a.to_lowercase(), i);
+            }
+        }
+        let mut protected_github = BTreeMap::new();
+        let mut protected_aws = BTreeMap::new();
+        for p in &config.safety.protected {
+            match p.strip_prefix("github:") {
+                Some(login) => protected_github.insert(login.to_ascii_lowercase(), false),
+                None => protected_aws.insert(p.to_lowercase(), false),
+            };
+        }
+        let role_targets = config
+            .managed_roles()
+            .into_iter()
+            .filter_map(|r| {
+                let role = actual
+                    .aws
+                    .as_ref()?
+                    .roles
+                    .iter()
+                    .find(|a| a.key() == Some((r.account_id.as_str(), r.name.as_str())))?;
+                Some((r, role.arn.clone()))
+            })
+            .collect();
+        Planner {
+            config,
+            role_targets,
+            actual,
+            now,
+            people,
+            by_login,
+            by_email,
+            by_arn,
+            protected_github,
+            protected_aws,
+            findings: Vec::new(),
+            notes,
+            grants: GrantCounts::default(),
+        }
+    }
+
+    fn run(mut self) -> Plan {
+        if let (Some(gh), Some(state)) = (&self.config.github, &self.actual.github) {
+            let org = gh.org.clone();
+            for slug in self.config.managed_teams() {
+                self.plan_team(&org, &slug, state);
+            }
+        }
+        if let Some(state) = &self.actual.aws {
+            for role in self.config.managed_roles() {
+                if let Some(actual_role) = state
+                    .roles
+                    .iter()
+                    .find(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
+                {
+                    let policy = TrustPolicy::from_value(actual_role.trust_policy.clone());
+                    let principals = policy.map(|p| p.allowed_principals()).unwrap_or_default();
+                    self.plan_role(&role, &actual_role.arn, &principals);
+                }
+            }
+        }
+        self.plan_expiring_soon();
+        for (p, used) in self
+            .protected_github
+            .iter()
+            .map(|(p, u)| (format!("github:{p}"), *u))
+            .chain(self.protected_aws.iter().map(|(p, u)| (p.clone(), *u)))
+        {
+            if !used {
+                self.notes.push(format!(
+                    "protected principal `{p}` matched no grant in the managed scope (a typo?)"
+                ));
+            }
+        }
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        self.notes.sort();
+        self.notes.dedup();
+        Plan {
+            findings: self.findings,
+            notes: self.notes,
+            grants: self.grants,
+        }
+    }
+
+    /// The levels that give a GitHub team.
+    fn levels_with_team(&self, slug: &str) -> BTreeSet<&'a str> {
+        self.config
+            .levels
+            .values()
+            .filter(|l| l.github_teams.iter().any(|t| t == slug))
+            .map(|l| l.name.as_str())
+            .collect()
+    }
+
+    fn levels_with_role(&self, role: &RoleRef) -> BTreeSet<&'a str> {
+        self.config
+            .levels
+            .values()
+            .filter(|l| l.aws_roles.contains(role))
+            .map(|l| l.name.as_str())
+            .collect()
+    }
+
+    /// Why a principal holding a grant (given by `levels`) should not: the kind and the reason.
+    fn why_not(&self, who: Option<usize>, levels: &BTreeSet<&str>) -> (FindingKind, String) {
+        let Some(i) = who else {
+            return (FindingKind::Unexpected, "not in the roster".into());
+        };
+        let s = &self.people[i];
+        if let Some(absence) = &s.absence {
+            if s.if_present.iter().any(|l| levels.contains(l)) {
+                return (FindingKind::Absent, absence.reason.clone());
+            }
+        }
+        if let Some((level, ended)) = s
+            .expired
+            .iter()
+            .filter(|(l, _)| levels.contains(l))
+            .max_by_key(|(_, e)| *e)
+        {
+            return (
+                FindingKind::Expired,
+                format!("temporary {level} grant expired {}", show_expiry(*ended)),
+            );
+        }
+        let held = if s.active.is_empty() {
+            "the roster gives them no level".to_string()
+        } else {
+            format!(
+                "the roster gives them {}, which does not include this",
+                s.active.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        };
+        (FindingKind::Unexpected, held)
+    }
+
+    fn entitled(&self, who: Option<usize>, levels: &BTreeSet<&str>) -> bool {
+        who.is_some_and(|i| self.people[i].active.iter().any(|l| levels.contains(l)))
+    }
+
+    fn is_protected_login(&mut self, login: &str) -> bool {
+        match self.protected_github.get_mut(login) {
+            Some(used) => {
+                *used = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn is_protected_aws(&mut self, principal: &str) -> bool {
+        match self.protected_aws.get_mut(&principal.to_lowercase()) {
+            Some(used) => {
+                *used = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn plan_team(&mut self, org: &str, slug: &str, state: &GithubState) {
+        let target = github_target(org, slug);
+        let levels = self.levels_with_team(slug);
+        let managed = self.config.managed_teams();
+        let members = effective_members(state, slug);
+        let invitations: Vec<&Invitation> = state
+            .team(slug)
+            .map(|t| t.invitations.iter().collect())
+            .unwrap_or_default();
+        self.grants.github += members.len() + invitations.len();
+
+        for (login, via) in &members {
+            if self.is_protected_login(login) {
+                continue;
+            }
+            let who = self.by_login.get(login).copied();
+            if self.entitled(who, &levels) {
+                continue;
+            }
+            let (kind, mut reason) = self.why_not(who, &levels);
+            let (action, revocation) = match via {
+                None => (
+                    Action::Revoke,
+                    Some(Revocation::TeamMembership {
+                        org: org.to_string(),
+                        team: slug.to_string(),
+                        login: login.clone(),
+                    }),
+                ),
+                Some(child) => {
+                    let how = if managed.contains(child) {
+                        "lapse revokes it there if that team is not theirs either"
+                    } else {
+                        "lapse does not manage that team, so remove them there by hand"
+                    };
+                    reason.push_str(&format!(
+                        "; held through child team {}: {how}",
+                        github_target(org, child)
+                    ));
+                    (Action::None, None)
+                }
+            };
+            self.findings.push(Finding {
+                kind,
+                system: System::Github,
+                target: target.clone(),
+                principal: login.clone(),
+                person: who.map(|i| self.people[i].person.email.clone()),
+                action,
+                reason,
+                result: None,
+                error: None,
+                revocation,
+            });
+        }
+
+        for inv in &invitations {
+            let login = inv.login.as_ref().map(|l| l.to_ascii_lowercase());
+            let principal = login
+                .clone()
+                .or_else(|| inv.email.as_ref().map(|e| e.to_lowercase()))
+                .unwrap_or_else(|| format!("invitation:{}", inv.id));
+            if login.as_deref().is_some_and(|l| self.is_protected_login(l)) {
+                continue;
+            }
+            let who = login
+                .as_ref()
+                .and_then(|l| self.by_login.get(l))
+                .or_else(|| {
+                    inv.email
+                        .as_ref()
+                        .and_then(|e| self.by_email.get(&e.to_lowercase()))
+                })
+                .copied();
+            if self.entitled(who, &levels) {
+                continue;
+            }
+            let (_, why) = self.why_not(who, &levels);
+            let mut reason = format!("invited, but {why}");
+            let unmanaged: Vec<&String> = inv
+                .teams
+                .iter()
+                .filter(|t| !managed.contains(&t.to_ascii_lowercase()))
+                .collect();
+            let entitled_elsewhere: Vec<String> = inv
+                .teams
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .filter(|t| {
+                    t != slug
+                        && managed.contains(t)
+                        && self.entitled(who, &self.levels_with_team(t))
+                })
+                .collect();
+            let action = if !unmanaged.is_empty() {
+                let names: Vec<String> = unmanaged.iter().map(|t| github_target(org, t)).collect();
+                reason.push_str(&format!(
+                    "; the invitation also covers {}, which lapse does not manage, so cancelling it is left to a person",
+                    names.join(", ")
+                ));
+                Action::None
+            } else if !entitled_elsewhere.is_empty() {
+                let names: Vec<String> = entitled_elsewhere
+                    .iter()
+                    .map(|t| github_target(org, t))
+                    .collect();
+                reason.push_str(&format!(
+                    "; the invitation also covers {}, which they are entitled to, so it is kept",
+                    names.join(", ")
+                ));
+                Action::None
+            } else {
+                Action::Revoke
+            };
+            self.findings.push(Finding {
+                kind: FindingKind::PendingInvitation,
+                system: System::Github,
+                target: target.clone(),
+                principal,
+                person: who.map(|i| self.people[i].person.email.clone()),
+                action,
+                reason,
+                result: None,
+                error: None,
+                revocation: (action == Action::Revoke).then(|| Revocation::Invitation {
+                    org: org.to_string(),
+                    invitation_id: inv.id,
+                }),
+            });
+        }
+
+        // Entitled people who hold nothing and have no invitation on the way.
+        for i in 0..self.people.len() {
+            if !self.entitled(Some(i), &levels) {
+                continue;
+            }
+            let s = &self.people[i];
+            let Some(login) = &s.person.github_username else {
+                continue;
+            };
+            let email = s.person.email.to_lowercase();
+            let invited = invitations.iter().any(|inv| {
+                inv.login
+                    .as_ref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(login))
+                    || inv
+                        .email
+                        .as_ref()
+                        .is_some_and(|e| e.to_lowercase() == email)
+            });
+            if members.contains_key(login) || invited {
+                continue;
+            }
+            let through: Vec<&str> = s
+                .active
+                .iter()
+                .copied()
+                .filter(|l| levels.contains(l))
+                .collect();
+            self.findings.push(Finding {
+                kind: FindingKind::Missing,
+                system: System::Github,
+                target: target.clone(),
+                principal: login.clone(),
+                person: Some(s.person.email.clone()),
+                action: Action::None,
+                reason: format!("entitled through {}, but not a member", through.join(", ")),
+                result: None,
+                error: None,
+                revocation: None,
+            });
+        }
+    }
+
+    fn plan_role(
+        &mut self,
+        role: &RoleRef,
+        arn: &str,
+        principals: &[crate::trust_policy::TrustPrincipal],
+    ) {
+        let levels = self.levels_with_role(role);
+        let users_account = self
+            .config
+            .aws
+            .as_ref()
+            .and_then(|a| a.users_account.as_ref())
+            .map(|a| a.id.clone());
+        let mut held: BTreeSet<String> = BTreeSet::new();
+        for p in principals {
+            if matches!(
+                p.kind,
+                PrincipalType::Service | PrincipalType::CanonicalUser
+            ) {
+                continue;
+            }
+            self.grants.aws += 1;
+            held.insert(p.value.to_lowercase());
+            if self.is_protected_aws(&p.value) {
+                continue;
+            }
+            let mut finding = Finding {
+                kind: FindingKind::Unattributable,
+                system: System::Aws,
+                target: arn.to_string(),
+                principal: p.value.clone(),
+                person: None,
+                action: Action::None,
+                reason: String::new(),
+                result: None,
+                error: None,
+                revocation: None,
+            };
+            let revoke = Some(Revocation::TrustPrincipal {
+                role_arn: arn.to_string(),
+                principal: p.value.clone(),
+            });
+            match (p.kind, classify_aws(&p.value)) {
+                (PrincipalType::Anyone, _) => {
+                    finding.reason =
+                        "anyone (`*`) may assume this role: not a person lapse can attribute".into()
+                }
+                (PrincipalType::Federated, _) => finding.reason =
+                    "a federated identity provider: its users are not attributable to the roster"
+                        .into(),
+                (_, AwsPrincipal::AccountRoot(account)) => {
+                    finding.reason = if Some(&account) == users_account.as_ref() {
+                        format!(
+                            "the root of the users account {account}: any of its users the account allows can assume this role"
+                        )
+                    } else {
+                        format!(
+                            "account {account}: whoever that account allows can assume this role"
+                        )
+                    }
+                }
+                (_, AwsPrincipal::UniqueId(kind)) => {
+                    finding.kind = FindingKind::Orphaned;
+                    finding.action = Action::Revoke;
+                    finding.reason =
+                        format!("a bare unique ID: the {kind} it named has been deleted");
+                    finding.revocation = revoke;
+                }
+                (_, AwsPrincipal::User) => {
+                    let who = self.by_arn.get(&p.value.to_lowercase()).copied();
+                    if self.entitled(who, &levels) {
+                        continue;
+                    }
+                    let (kind, reason) = self.why_not(who, &levels);
+                    finding.kind = kind;
+                    finding.reason = reason;
+                    finding.person = who.map(|i| self.people[i].person.email.clone());
+                    finding.action = Action::Revoke;
+                    finding.revocation = revoke;
+                }
+                (_, AwsPrincipal::Role) => {
+                    finding.reason = "a role or session, not a person".into()
+                }
+                (_, AwsPrincipal::Other) => {
+                    finding.reason = "not a principal lapse can attribute to a person".into()
+                }
+            }
+            self.findings.push(finding);
+        }
+
+        for i in 0..self.people.len() {
+            if !self.entitled(Some(i), &levels) {
+                continue;
+            }
+            let s = &self.people[i];
+            let Some(user_arn) = &s.person.aws_user_arn else {
+                continue;
+            };
+            if held.contains(&user_arn.to_lowercase()) {
+                continue;
+            }
+            let through: Vec<&str> = s
+                .active
+                .iter()
+                .copied()
+                .filter(|l| levels.contains(l))
+                .collect();
+            self.findings.push(Finding {
+                kind: FindingKind::Missing,
+                system: System::Aws,
+                target: arn.to_string(),
+                principal: user_arn.clone(),
+                person: Some(s.person.email.clone()),
+                action: Action::None,
+                reason: format!(
+                    "entitled through {}, but not in the trust policy",
+                    through.join(", ")
+                ),
+                result: None,
+                error: None,
+                revocation: None,
+            });
+        }
+    }
+
+    /// Warns ahead of every grant that will lapse within `warn_before_days`:
+    /// temporary grants ending, and absences about to pass their limit. One
+    /// finding per grant, from the earliest event that takes it away.
+    fn plan_expiring_soon(&mut self) {
+        let horizon = self.now + Duration::days(self.config.policy.warn_before_days as i64);
+        let absence_limit = Duration::days(self.config.policy.absence_limit_days as i64 + 1);
+        let mut out = Vec::new();
+        for s in &self.people {
+            if s.absence.is_some() || s.active.is_empty() {
+                continue;
+            }
+            let soon = |t: DateTime<Utc>| t > self.now && t <= horizon;
+            // (when it lapses, why, the grants it takes away)
+            let mut events: Vec<(DateTime<Utc>, String, BTreeSet<Grant>)> = Vec::new();
+            for t in s.person.temporary.iter().filter(|t| soon(t.expires_at)) {
+                let remaining: BTreeSet<&str> = s
+                    .person
+                    .standing
+                    .iter()
+                    .map(String::as_str)
+                    .chain(
+                        s.person
+                            .temporary
+                            .iter()
+                            .filter(|o| o.expires_at > t.expires_at)
+                            .map(|o| o.level.as_str()),
+                    )
+                    .collect();
+                let keep = self.grants_of(s, &remaining);
+                let lapsing = self
+                    .grants_of(s, &BTreeSet::from([t.level.as_str()]))
+                    .difference(&keep)
+                    .cloned()
+                    .collect();
+                events.push((
+                    t.expires_at,
+                    format!(
+                        "temporary {} grant expires {}",
+                        t.level,
+                        show_expiry(t.expires_at)
+                    ),
+                    lapsing,
+                ));
+            }
+            if let Some(since) = s
+                .person
+                .absent_since
+                .filter(|since| soon(*since + absence_limit))
+            {
+                events.push((
+                    since + absence_limit,
+                    format!(
+                        "declared absence since {} passes the {}-day limit on {}",
+                        day(since),
+                        self.config.policy.absence_limit_days,
+                        day(since + absence_limit)
+                    ),
+                    self.grants_of(s, &s.active),
+                ));
+            }
+            if let (Some(limit), Some(seen)) =
+                (self.config.policy.inactivity_limit_days, s.last_seen)
+            {
+                let lapse = seen + Duration::days(limit as i64 + 1);
+                if soon(lapse) {
+                    events.push((
+                        lapse,
+                        format!("no console or access-key use since {} (observed); passes the {limit}-day limit on {}", day(seen), day(lapse)),
+                        self.grants_of(s, &s.active),
+                    ));
+                }
+            }
+            events.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            let mut warned: BTreeSet<Grant> = BTreeSet::new();
+            for (_, reason, lapsing) in events {
+                for grant in lapsing {
+                    if !warned.insert(grant.clone()) {
+                        continue;
+                    }
+                    let (system, target, principal) = grant;
+                    out.push(Finding {
+                        kind: FindingKind::ExpiringSoon,
+                        system,
+                        target,
+                        principal,
+                        person: Some(s.person.email.clone()),
+                        action: Action::None,
+                        reason: reason.clone(),
+                        result: None,
+                        error: None,
+                        revocation: None,
+                    });
+                }
+            }
+        }
+        self.findings.extend(out);
+    }
+
+    /// The grants a set of levels gives a person, in the systems lapse observed.
+    fn grants_of(&self, s: &Status, levels: &BTreeSet<&str>) -> BTreeSet<Grant> {
+        let mut out = BTreeSet::new();
+        for level in levels.iter().filter_map(|l| self.config.levels.get(*l)) {
+            if let (Some(gh), Some(_), Some(login)) = (
+                &self.config.github,
+                &self.actual.github,
+                &s.person.github_username,
+            ) {
+                for team in &level.github_teams {
+                    out.insert((System::Github, github_target(&gh.org, team), login.clone()));
+                }
+            }
+            if let (Some(_), Some(arn)) = (&self.actual.aws, &s.person.aws_user_arn) {
+                for role in &level.aws_roles {
+                    let target = self
+                        .role_targets
+                        .get(role)
+                        .cloned()
+                        .unwrap_or_else(|| role.arn.clone());
+                    out.insert((System::Aws, target, arn.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One grant: system, target, principal.
+type Grant = (System, String, String);
+
+/// How an AWS principal string reads.
+#[derive(Debug, PartialEq, Eq)]
+enum AwsPrincipal {
+    AccountRoot(String),
+    UniqueId(&'static str),
+    User,
+    Role,
+    Other,
+}
+
+fn classify_aws(value: &str) -> AwsPrincipal {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return AwsPrincipal::AccountRoot(value.to_string());
+    }
+    if !value.contains(':')
+        && value.len() >= 16
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        let kind = match &value[..4] {
+            "AIDA" => "IAM user",
+            "AROA" => "IAM role",
+            _ => "principal",
+        };
+        return AwsPrincipal::UniqueId(kind);
+    }
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    if parts.len() == 6 && parts[0] == "arn" {
+        let (service, account, resource) = (parts[2], parts[4], parts[5]);
+        return match (service, resource) {
+            ("iam", "root") => AwsPrincipal::AccountRoot(account.to_string()),
+            ("iam", r) if r.starts_with("user/") => AwsPrincipal::User,
+            ("iam", r) if r.starts_with("role/") => AwsPrincipal::Role,
+            ("sts", r) if r.starts_with("assumed-role/") || r.starts_with("federated-user/") => {
+                AwsPrincipal::Role
+            }
+            _ => AwsPrincipal::Other,
+        };
+    }
+    AwsPrincipal::Other
+}
+
+/// Members of a team as GitHub counts them: its own, and its child teams'
+/// (recursively), each with the team they are directly in when that is a
+/// child. A direct membership wins over one through a child.
+fn effective_members(state: &GithubState, slug: &str) -> BTreeMap<String, Option<String>> {
+    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut stack = vec![slug.to_ascii_lowercase()];
+    let mut seen = BTreeSet::new();
+    while let Some(team) = stack.pop() {
+        if !seen.insert(team.clone()) {
+            continue;
+        }
+        let Some(t) = state.team(&team) else { continue };
+        let via = (team != slug).then(|| team.clone());
+        for m in &t.members {
+            let login = m.login.to_ascii_lowercase();
+            match out.get(&login) {
+                Some(None) => {}
+                Some(Some(_)) if via.is_some() => {}
+                _ => {
+                    out.insert(login, via.clone());
+                }
+            }
+        }
+        for child in state.teams.iter().filter(|c| {
+            c.parent
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(&team))
+        }) {
+            stack.push(child.slug.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+fn status<'a>(
+    config: &'a Config,
+    p: &'a Person,
+    users: &HashMap<String, &IamUser>,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> Status<'a> {
+    let mut absence = None;
+    if let Some(since) = p.absent_since {
+        let days = (now - since).num_days();
+        if days > config.policy.absence_limit_days as i64 {
+            absence = Some(Absence {
+                reason: format!(
+                    "declared absence since {} ({days} days; the limit is {})",
+                    day(since),
+                    config.policy.absence_limit_days
+                ),
+            });
+        }
+    }
+    let mut last_seen = None;
+    if let (Some(limit), Some(arn), false) = (
+        config.policy.inactivity_limit_days,
+        &p.aws_user_arn,
+        users.is_empty(),
+    ) {
+        match users.get(&arn.to_lowercase()) {
+            Some(user) => {
+                let seen = user.last_activity().unwrap_or(user.created);
+                last_seen = Some(seen);
+                let days = (now - seen).num_days();
+                if absence.is_none() && days > limit as i64 {
+                    let what = match user.last_activity() {
+                        Some(t) => format!("no console or access-key use since {}", day(t)),
+                        None => format!(
+                            "no console or access-key use since the IAM user was created {}",
+                            day(user.created)
+                        ),
+                    };
+                    absence = Some(Absence {
+                        reason: format!("{what} ({days} days, observed; the limit is {limit})"),
+                    });
+                }
+            }
+            None => notes.push(format!(
+                "{}: no IAM user {arn} in the users account, so their activity is unknown",
+                p.email
+            )),
+        }
+    }
+    let if_present: BTreeSet<&str> = p
+        .standing
+        .iter()
+        .map(String::as_str)
+        .chain(
+            p.temporary
+                .iter()
+                .filter(|t| t.expires_at > now)
+                .map(|t| t.level.as_str()),
+        )
+        .collect();
+    let expired = p
+        .temporary
+        .iter()
+        .filter(|t| t.expires_at <= now)
+        .map(|t| (t.level.as_str(), t.expires_at))
+        .collect();
+    let active = if absence.is_some() {
+        BTreeSet::new()
+    } else {
+        if_present.clone()
+    };
+    Status {
+        person: p,
+        absence,
+        active,
+        if_present,
+        expired,
+        last_seen,
+    }
+}

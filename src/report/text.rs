@@ -1,0 +1,110 @@
+//! The terminal report: one block per target, a line per finding, a summary line.
+
+use std::fmt::Write as _;
+
+use super::{Report, outcome_word};
+use crate::model::{Action, FindingKind};
+
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+pub fn render(report: &Report, colour: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if colour {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} as of {} (run {})",
+        paint(BOLD, &format!("lapse {}", report.command)),
+        report
+            .now
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report.run_id
+    );
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo drift: every grant in the managed scope matches the roster."
+        );
+    }
+    for ((system, target), findings) in report.by_target() {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            paint(BOLD, target),
+            paint(DIM, &format!("({system})"))
+        );
+        for f in findings {
+            let action = match (f.action, f.result) {
+                (Action::Revoke, Some(r)) => format!("revoke: {}", outcome_word(r)),
+                (Action::Revoke, None) => "revoke".to_string(),
+                (Action::None, _) => "-".to_string(),
+            };
+            let action = match (f.action, f.kind) {
+                (Action::Revoke, _) => paint(RED, &format!("{action:<15}")),
+                (_, FindingKind::ExpiringSoon) => paint(YELLOW, &format!("{action:<15}")),
+                _ => format!("{action:<15}"),
+            };
+            let person = f
+                .person
+                .as_deref()
+                .map(|p| format!(" <{p}>"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {action} {:<18} {}{person}",
+                f.kind.as_str(),
+                f.principal,
+            );
+            let _ = writeln!(out, "  {:15} {}", "", paint(DIM, &f.reason));
+            if let Some(e) = &f.error {
+                let _ = writeln!(out, "  {:15} {}", "", paint(RED, &format!("error: {e}")));
+            }
+        }
+    }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:");
+        for n in &report.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    if let Some(reason) = &report.refused {
+        let _ = writeln!(out, "\n{}", paint(RED, &format!("Refused: {reason}")));
+    }
+    if let Some(reason) = &report.gates_overridden {
+        let _ = writeln!(out, "\nSafety gates overridden: {reason}");
+    }
+    let s = report.summary();
+    let kinds: Vec<String> = report
+        .counts_by_kind()
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let mut line = format!("\n{} findings", s.findings);
+    if !kinds.is_empty() {
+        let _ = write!(line, " ({})", kinds.join(", "));
+    }
+    let _ = write!(line, "; {} revocations planned", s.revocations_planned);
+    if report.findings.iter().any(|f| f.result.is_some()) {
+        let _ = write!(
+            line,
+            ", {} done, {} failed",
+            s.revocations_done, s.revocations_failed
+        );
+    }
+    let _ = writeln!(
+        line,
+        "; API calls: github {}, aws {}",
+        report.api_calls.github, report.api_calls.aws
+    );
+    out.push_str(&line);
+    out
+}

@@ -1,0 +1,171 @@
+//! Snapshot files: the observed state of both systems as versioned JSON, so
+//! `plan --state` works offline and gives the same findings a live plan would.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::state::{Actual, AwsState, GithubState};
+use crate::trust_policy::TrustPolicy;
+
+/// The only snapshot version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// Snapshots can be large (a big org), but not unboundedly so.
+const MAX_SNAPSHOT_BYTES: u64 = 512 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub version: u32,
+    pub taken_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsState>,
+}
+
+/// Reads a snapshot and checks it covers everything the config manages, so a
+/// stale or partial snapshot can never read as "nobody holds this".
+pub fn read(path: &Path, config: &Config) -> Result<Actual, String> {
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read snapshot {name}: {e}"))?;
+    if meta.len() > MAX_SNAPSHOT_BYTES {
+        return Err(format!(
+            "snapshot {name} is larger than {MAX_SNAPSHOT_BYTES} bytes"
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read snapshot {name}: {e}"))?;
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| format!("{name}:{}:{}: not JSON: {e}", e.line(), e.column()))?
+        .get("version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(VERSION as u64) {
+        return Err(format!(
+            "{name}: snapshot version {} is not supported (this lapse reads version {VERSION}); take a new one with `lapse snapshot`",
+            version.map_or("missing".to_string(), |v| v.to_string())
+        ));
+    }
+    let snapshot: Snapshot = serde_json::from_str(&text)
+        .map_err(|e| format!("{name}:{}:{}: {e}", e.line(), e.column()))?;
+    let actual = Actual {
+        github: snapshot.github,
+        aws: snapshot.aws,
+    };
+    check_coverage(&actual, config).map_err(|e| format!("{name}: {e}"))?;
+    Ok(actual)
+}
+
+/// Every managed team and role must be present, and every trust policy must parse.
+pub fn check_coverage(actual: &Actual, config: &Config) -> Result<(), String> {
+    let teams = config.managed_teams();
+    if let Some(github) = &config.github {
+        if !teams.is_empty() {
+            let state = actual
+                .github
+                .as_ref()
+                .ok_or("it holds no GitHub state, but the config manages GitHub teams")?;
+            if !state.org.eq_ignore_ascii_case(&github.org) {
+                return Err(format!(
+                    "it was taken of GitHub org `{}`, but the config manages `{}`",
+                    state.org, github.org
+                ));
+            }
+            for slug in &teams {
+                if state.team(slug).is_none() {
+                    return Err(format!("it has no team `{slug}`, which the config manages"));
+                }
+            }
+        }
+    }
+    let roles = config.managed_roles();
+    if !roles.is_empty() {
+        let state = actual
+            .aws
+            .as_ref()
+            .ok_or("it holds no AWS state, but the config manages IAM roles")?;
+        for role in &roles {
+            if !state
+                .roles
+                .iter()
+                .any(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
+            {
+                return Err(format!(
+                    "it has no role `{}`, which the config manages",
+                    role.arn
+                ));
+            }
+        }
+        for role in &state.roles {
+            TrustPolicy::from_value(role.trust_policy.clone())
+                .map_err(|e| format!("role {}: {e}", role.arn))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a snapshot atomically (a temporary file renamed into place), so a
+/// reader never sees half of one.
+pub fn write(path: &Path, actual: &Actual, taken_at: DateTime<Utc>) -> Result<(), String> {
+    let snapshot = Snapshot {
+        version: VERSION,
+        taken_at,
+        github: actual.github.clone(),
+        aws: actual.aws.clone(),
+    };
+    let mut text = serde_json::to_string_pretty(&snapshot).map_err(|e| e.to_string())?;
+    text.push('\n');
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Observation from a snapshot: no API is called.
+pub struct SnapshotObserver {
+    actual: Actual,
+}
+
+impl SnapshotObserver {
+    pub fn new(actual: Actual) -> Self {
+        SnapshotObserver { actual }
+    }
+}
+
+impl crate::system::Observe for SnapshotObserver {
+    fn github<'a>(
+        &'a self,
+        _scope: &'a crate::system::GithubScope,
+    ) -> crate::system::BoxFuture<'a, Result<GithubState, crate::system::ObserveError>> {
+        let state = self
+            .actual
+            .github
+            .clone()
+            .ok_or_else(|| crate::system::ObserveError {
+                system: crate::model::System::Github,
+                message: "the snapshot holds no GitHub state".into(),
+            });
+        Box::pin(async move { state })
+    }
+
+    fn aws<'a>(
+        &'a self,
+        _scope: &'a crate::system::AwsScope,
+    ) -> crate::system::BoxFuture<'a, Result<AwsState, crate::system::ObserveError>> {
+        let state = self
+            .actual
+            .aws
+            .clone()
+            .ok_or_else(|| crate::system::ObserveError {
+                system: crate::model::System::Aws,
+                message: "the snapshot holds no AWS state".into(),
+            });
+        Box::pin(async move { state })
+    }
+
+    fn requests(&self, _system: crate::model::System) -> u64 {
+        0
+    }
+}
