@@ -397,6 +397,13 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     validate(raw, path, &source)
 }
 
+/// Parses and validates config text as if read from `path` (tests, and
+/// configs that arrive by other means).
+pub fn from_source(source: &Source, path: &Path) -> Result<Config, Diagnostics> {
+    let raw: RawConfig = yaml::parse(source).map_err(|d| Diagnostics(vec![d]))?;
+    validate(raw, path, source)
+}
+
 fn pos(s: &Spanned<String>) -> Pos {
     Pos::from_location(&s.referenced)
 }

@@ -88,17 +88,17 @@ struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
-        let users: HashMap<String, &IamUser> = actual
+        // None when activity was not observed: then nobody is absent by inactivity.
+        let users: Option<HashMap<String, &IamUser>> = actual
             .aws
             .as_ref()
             .and_then(|a| a.users.as_ref())
-            .map(|u| u.iter().map(|u| (u.arn.to_lowercase(), u)).collect())
-            .unwrap_or_default();
+            .map(|u| u.iter().map(|u| (u.arn.to_lowercase(), u)).collect());
         let mut notes = Vec::new();
         let people: Vec<Status> = roster
             .people
             .iter()
-            .map(|p| status(config, p, &users, now, &mut notes))
+            .map(|p| status(config, p, users.as_ref(), now, &mut notes))
             .collect();
         let mut by_login = HashMap::new();
         let mut by_email = HashMap::new();
@@ -183,9 +183,11 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
-        self.findings
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        self.findings.sort_by(|a, b| {
+            a.sort_key()
+                .cmp(&b.sort_key())
+                .then_with(|| (&a.reason, &a.revocation).cmp(&(&b.reason, &b.revocation)))
+        });
         self.notes.sort();
         self.notes.dedup();
         Plan {
@@ -779,7 +781,7 @@ fn effective_members(state: &GithubState, slug: &str) -> BTreeMap<String, Option
 fn status<'a>(
     config: &'a Config,
     p: &'a Person,
-    users: &HashMap<String, &IamUser>,
+    users: Option<&HashMap<String, &IamUser>>,
     now: DateTime<Utc>,
     notes: &mut Vec<String>,
 ) -> Status<'a> {
@@ -797,11 +799,9 @@ fn status<'a>(
         }
     }
     let mut last_seen = None;
-    if let (Some(limit), Some(arn), false) = (
-        config.policy.inactivity_limit_days,
-        &p.aws_user_arn,
-        users.is_empty(),
-    ) {
+    if let (Some(limit), Some(arn), Some(users)) =
+        (config.policy.inactivity_limit_days, &p.aws_user_arn, users)
+    {
         match users.get(&arn.to_lowercase()) {
             Some(user) => {
                 let seen = user.last_activity().unwrap_or(user.created);
