@@ -353,13 +353,17 @@ impl Moto {
         ]
     }
 
-    /// Removes every inherited `AWS_*` variable from `command`, then sets
-    /// [`Moto::hermetic_env`].
+    /// Removes every `AWS_*` variable `command` would pass on (inherited or
+    /// set on it before), then sets [`Moto::hermetic_env`].
     pub fn configure_command<'a>(&self, command: &'a mut Command) -> &'a mut Command {
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("AWS_") {
-                command.env_remove(name);
-            }
+        let inherited = std::env::vars_os().map(|(name, _)| name);
+        let set_before = command.get_envs().map(|(name, _)| name.to_owned());
+        let aws_names: Vec<_> = inherited
+            .chain(set_before)
+            .filter(|name| name.to_string_lossy().starts_with("AWS_"))
+            .collect();
+        for name in aws_names {
+            command.env_remove(name);
         }
         command.envs(self.hermetic_env())
     }

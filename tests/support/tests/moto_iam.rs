@@ -569,14 +569,16 @@ async fn faults_can_target_one_account() {
 
 #[tokio::test]
 async fn injected_latency_delays_only_its_action() {
+    // Generous against a loaded machine: an undelayed call takes milliseconds.
+    const DELAY: Duration = Duration::from_millis(800);
     let moto = Moto::start();
     let home = iam(&moto).await;
     create_user(&home, "jane").await;
-    moto.set_latency(Some("GetUser"), Duration::from_millis(400));
+    moto.set_latency(Some("GetUser"), DELAY);
 
     let started = Instant::now();
     home.list_users().send().await.expect("ListUsers");
-    assert!(started.elapsed() < Duration::from_millis(400));
+    assert!(started.elapsed() < DELAY);
 
     let started = Instant::now();
     home.get_user()
@@ -584,7 +586,7 @@ async fn injected_latency_delays_only_its_action() {
         .send()
         .await
         .expect("GetUser");
-    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert!(started.elapsed() >= DELAY);
 
     moto.set_latency(Some("GetUser"), Duration::ZERO);
     let started = Instant::now();
@@ -593,7 +595,7 @@ async fn injected_latency_delays_only_its_action() {
         .send()
         .await
         .expect("GetUser");
-    assert!(started.elapsed() < Duration::from_millis(400));
+    assert!(started.elapsed() < DELAY);
 }
 
 #[tokio::test]

@@ -139,3 +139,33 @@ fn servers_are_independent() {
         "the second server survives the first"
     );
 }
+
+#[test]
+fn configure_command_gives_a_hermetic_aws_environment() {
+    let moto = Moto::start();
+    let mut command = Command::new("env");
+    // A developer's own profile must not reach the program under test.
+    command
+        .env("AWS_PROFILE", "production")
+        .env("AWS_SESSION_TOKEN", "real");
+    moto.configure_command(&mut command);
+
+    let output = command.output().expect("run env");
+    let env = String::from_utf8(output.stdout).expect("UTF-8 env");
+    let value = |name: &str| {
+        env.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    assert_eq!(value("AWS_PROFILE"), None);
+    assert_eq!(value("AWS_SESSION_TOKEN"), None);
+    assert_eq!(value("AWS_ENDPOINT_URL"), Some(moto.endpoint_url()));
+    assert_eq!(value("AWS_EC2_METADATA_DISABLED").as_deref(), Some("true"));
+    assert!(value("AWS_ACCESS_KEY_ID").is_some() && value("AWS_REGION").is_some());
+    let home = value("HOME").expect("HOME");
+    assert!(Path::new(&home).is_dir(), "HOME {home} should exist, empty");
+    for file in ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+        let path = value(file).expect(file);
+        assert!(!Path::new(&path).exists(), "{file} {path} should not exist");
+    }
+}
