@@ -10,12 +10,13 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Config, RosterSource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Exit;
+use crate::live;
 use crate::plan::{self, Plan};
 use crate::report::{ApiCalls, Format, Report};
 use crate::roster::{self, Loaded};
 use crate::snapshot::{self, SnapshotObserver};
 use crate::state::Actual;
-use crate::system::{AwsScope, GithubScope, Observe};
+use crate::system::{AwsScope, GithubScope, ObserveAws, ObserveGithub};
 use crate::when::{self, DayEdge};
 use crate::yaml;
 
@@ -277,13 +278,13 @@ pub struct Planned {
     pub api_calls: ApiCalls,
 }
 
-/// Loads, observes through `observer`, and plans. Any failure is reported and becomes exit 1.
+/// Loads, observes (a snapshot when `state` is given, else the live
+/// systems), and plans. Any failure is reported and becomes exit 1.
 pub async fn load_and_plan(
     config_path: &Path,
     now: DateTime<Utc>,
-    observer: Option<&dyn Observe>,
     state: Option<&Path>,
-) -> Result<Planned, Exit> {
+) -> Result<(Planned, live::Systems), Exit> {
     let (config, loaded) = match load_inputs(config_path, now).await {
         Ok(x) => x,
         Err(diags) => {
@@ -292,27 +293,34 @@ pub async fn load_and_plan(
         }
     };
     emit(&loaded.warnings);
+    let mut systems = live::Systems::default();
     let snapshot_observer;
-    let observer: &dyn Observe = match (state, observer) {
-        (Some(path), _) => match snapshot::read(path, &config) {
+    let (github, aws): (Option<&dyn ObserveGithub>, Option<&dyn ObserveAws>) = match state {
+        Some(path) => match snapshot::read(path, &config) {
             Ok(actual) => {
                 snapshot_observer = SnapshotObserver::new(actual);
-                &snapshot_observer
+                (Some(&snapshot_observer), Some(&snapshot_observer))
             }
             Err(e) => {
                 tracing::error!("{e}");
                 return Err(Exit::Error);
             }
         },
-        (None, Some(o)) => o,
-        (None, None) => {
-            tracing::error!(
-                "live reads need the GitHub and IAM clients, which this build does not have yet; use --state"
-            );
-            return Err(Exit::Error);
+        None => {
+            systems = match live::connect(&config).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("{e}; nothing was changed");
+                    return Err(Exit::Error);
+                }
+            };
+            (
+                systems.github.as_deref().map(|g| g as &dyn ObserveGithub),
+                systems.aws.as_deref().map(|a| a as &dyn ObserveAws),
+            )
         }
     };
-    let actual = match observe(&config, observer).await {
+    let actual = match observe(&config, github, aws).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("{e}; nothing was changed");
@@ -324,22 +332,27 @@ pub async fn load_and_plan(
         tracing::warn!("{note}");
     }
     let api_calls = ApiCalls {
-        github: observer.requests(crate::model::System::Github),
-        aws: observer.requests(crate::model::System::Aws),
+        github: github.map_or(0, |g| g.requests()),
+        aws: aws.map_or(0, |a| a.requests()),
     };
-    Ok(Planned {
-        config,
-        loaded,
-        actual,
-        plan,
-        api_calls,
-    })
+    Ok((
+        Planned {
+            config,
+            loaded,
+            actual,
+            plan,
+            api_calls,
+        },
+        systems,
+    ))
 }
 
 /// Observes both systems, each only when the config manages something in it.
+/// A read that fails anywhere fails the whole observation.
 pub async fn observe(
     config: &Config,
-    observer: &dyn Observe,
+    github: Option<&dyn ObserveGithub>,
+    aws: Option<&dyn ObserveAws>,
 ) -> Result<Actual, crate::system::ObserveError> {
     let teams: Vec<String> = config.managed_teams().into_iter().collect();
     let roles: Vec<_> = config.managed_roles().into_iter().collect();
@@ -361,15 +374,15 @@ pub async fn observe(
             read_activity: config.policy.inactivity_limit_days.is_some(),
         });
     let github = async {
-        match &github_scope {
-            Some(scope) => observer.github(scope).await.map(Some),
-            None => Ok(None),
+        match (&github_scope, github) {
+            (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
+            _ => Ok(None),
         }
     };
     let aws = async {
-        match &aws_scope {
-            Some(scope) => observer.aws(scope).await.map(Some),
-            None => Ok(None),
+        match (&aws_scope, aws) {
+            (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
+            _ => Ok(None),
         }
     };
     let (github, aws) = tokio::join!(github, aws);
@@ -399,8 +412,8 @@ pub fn write_report(report: &Report, output: &OutputArgs) -> Result<(), Exit> {
 
 async fn plan_command(common: &Common, state: Option<&Path>, output: &OutputArgs) -> Exit {
     let now = common.now.unwrap_or_else(Utc::now);
-    let planned = match load_and_plan(&common.config, now, None, state).await {
-        Ok(p) => p,
+    let planned = match load_and_plan(&common.config, now, state).await {
+        Ok((p, _)) => p,
         Err(exit) => return exit,
     };
     let report = Report {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod live;
 pub mod model;
 pub mod plan;
 pub mod report;

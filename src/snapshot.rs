@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::model::System;
 use crate::state::{Actual, AwsState, GithubState};
+use crate::system::{AwsScope, BoxFuture, GithubScope, ObserveAws, ObserveError, ObserveGithub};
 use crate::trust_policy::TrustPolicy;
 
 /// The only snapshot version this build reads and writes.
@@ -134,38 +136,36 @@ impl SnapshotObserver {
     }
 }
 
-impl crate::system::Observe for SnapshotObserver {
-    fn github<'a>(
+impl ObserveGithub for SnapshotObserver {
+    fn observe<'a>(
         &'a self,
-        _scope: &'a crate::system::GithubScope,
-    ) -> crate::system::BoxFuture<'a, Result<GithubState, crate::system::ObserveError>> {
-        let state = self
-            .actual
-            .github
-            .clone()
-            .ok_or_else(|| crate::system::ObserveError {
-                system: crate::model::System::Github,
-                message: "the snapshot holds no GitHub state".into(),
-            });
+        _scope: &'a GithubScope,
+    ) -> BoxFuture<'a, Result<GithubState, ObserveError>> {
+        let state = self.actual.github.clone().ok_or_else(|| ObserveError {
+            system: System::Github,
+            message: "the snapshot holds no GitHub state".into(),
+        });
         Box::pin(async move { state })
     }
 
-    fn aws<'a>(
+    fn requests(&self) -> u64 {
+        0
+    }
+}
+
+impl ObserveAws for SnapshotObserver {
+    fn observe<'a>(
         &'a self,
-        _scope: &'a crate::system::AwsScope,
-    ) -> crate::system::BoxFuture<'a, Result<AwsState, crate::system::ObserveError>> {
-        let state = self
-            .actual
-            .aws
-            .clone()
-            .ok_or_else(|| crate::system::ObserveError {
-                system: crate::model::System::Aws,
-                message: "the snapshot holds no AWS state".into(),
-            });
+        _scope: &'a AwsScope,
+    ) -> BoxFuture<'a, Result<AwsState, ObserveError>> {
+        let state = self.actual.aws.clone().ok_or_else(|| ObserveError {
+            system: System::Aws,
+            message: "the snapshot holds no AWS state".into(),
+        });
         Box::pin(async move { state })
     }
 
-    fn requests(&self, _system: crate::model::System) -> u64 {
+    fn requests(&self) -> u64 {
         0
     }
 }

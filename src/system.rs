@@ -40,15 +40,22 @@ pub struct ObserveError {
     pub message: String,
 }
 
-/// Reads actual state. Implementations only read, and count their requests.
-pub trait Observe: Send + Sync {
-    fn github<'a>(
+/// Reads what GitHub grants in the managed scope. Implementations only read,
+/// and count the requests they send.
+pub trait ObserveGithub: Send + Sync {
+    fn observe<'a>(
         &'a self,
         scope: &'a GithubScope,
     ) -> BoxFuture<'a, Result<GithubState, ObserveError>>;
-    fn aws<'a>(&'a self, scope: &'a AwsScope) -> BoxFuture<'a, Result<AwsState, ObserveError>>;
-    /// HTTP requests sent so far to `system`, retries and pages included.
-    fn requests(&self, system: System) -> u64;
+    /// HTTP requests sent so far, retries and pages included.
+    fn requests(&self) -> u64;
+}
+
+/// Reads what IAM grants in the managed scope, and the users account's activity.
+pub trait ObserveAws: Send + Sync {
+    fn observe<'a>(&'a self, scope: &'a AwsScope) -> BoxFuture<'a, Result<AwsState, ObserveError>>;
+    /// HTTP requests sent so far, retries, pages and AssumeRole calls included.
+    fn requests(&self) -> u64;
 }
 
 /// One revocation to carry out, with the finding it comes from.

@@ -1,0 +1,46 @@
+//! The live systems: builds the GitHub and IAM clients a config asks for.
+//! Each client both observes and acts, so one set of credentials and one
+//! request counter serve the whole run.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::system::{Act, ObserveAws, ObserveGithub};
+
+/// The clients of one run. A system the config does not manage is `None`.
+#[derive(Default)]
+pub struct Systems {
+    pub github: Option<Arc<dyn GithubSystem>>,
+    pub aws: Option<Arc<dyn AwsSystem>>,
+}
+
+/// GitHub as a live system: observation and revocation through one client.
+pub trait GithubSystem: ObserveGithub + Act {}
+impl<T: ObserveGithub + Act> GithubSystem for T {}
+
+/// IAM as a live system: observation and revocation through one set of account clients.
+pub trait AwsSystem: ObserveAws + Act {}
+impl<T: ObserveAws + Act> AwsSystem for T {}
+
+/// Connects to every system the config manages. Fails fast (missing
+/// credentials, unreadable key) before any request that could change anything.
+pub async fn connect(config: &Config) -> Result<Systems, String> {
+    let mut systems = Systems::default();
+    if config.github.is_some() && !config.managed_teams().is_empty() {
+        systems.github = Some(connect_github(config).await?);
+    }
+    if config.aws.is_some() && !config.managed_roles().is_empty() {
+        systems.aws = Some(connect_aws(config).await?);
+    }
+    Ok(systems)
+}
+
+async fn connect_github(config: &Config) -> Result<Arc<dyn GithubSystem>, String> {
+    let _ = config;
+    Err("live GitHub access is not part of this build yet; use plan --state".into())
+}
+
+async fn connect_aws(config: &Config) -> Result<Arc<dyn AwsSystem>, String> {
+    let _ = config;
+    Err("live IAM access is not part of this build yet; use plan --state".into())
+}
