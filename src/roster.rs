@@ -30,7 +30,7 @@ pub struct RawPerson {
     pub name: Option<SpannedString>,
     /// Required and unique (case-insensitive): the person's identity in reports.
     #[serde(default)]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", required)]
     pub email: Option<SpannedString>,
     /// Unique (case-insensitive).
     #[serde(default)]
@@ -128,7 +128,9 @@ impl<'de> Deserialize<'de> for LevelNames {
     title = "lapse roster",
     description = "users.yaml: who may hold production access, and on what grounds."
 )]
-pub struct RawRoster(#[schemars(with = "Vec<RawPerson>")] pub Vec<Spanned<RawPerson>>);
+pub struct RawRoster(
+    #[schemars(with = "Vec<RawPerson>", length(min = 1))] pub Vec<Spanned<RawPerson>>,
+);
 
 // ---------------------------------------------------------------------------
 // The validated roster.
