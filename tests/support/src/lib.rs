@@ -1,1 +1,3 @@
 //! Test doubles shared by lapse's integration tests.
+
+pub mod github;
