@@ -31,7 +31,9 @@ async fn team_invitations_list_logins_and_emails() {
     let github = FakeGithub::start();
     github.org(ORG).team(ADMIN).member("janedoe", Role::Member);
     let by_login = github.org(ORG).invite_login("newstarter", &[ADMIN, DEPLOY]);
-    let by_email = github.org(ORG).invite_email("contractor@example.gov.uk", &[ADMIN]);
+    let by_email = github
+        .org(ORG)
+        .invite_email("contractor@example.gov.uk", &[ADMIN]);
     github.org(ORG).invite_login("deployer", &[DEPLOY]);
     let octocrab = client(&github);
 
@@ -41,7 +43,11 @@ async fn team_invitations_list_logins_and_emails() {
         .send()
         .await
         .expect("team invitations");
-    assert_eq!(invitations.items.len(), 2, "only invitations covering this team");
+    assert_eq!(
+        invitations.items.len(),
+        2,
+        "only invitations covering this team"
+    );
 
     let first = &invitations.items[0];
     assert_eq!(first.id.0, by_login);
@@ -50,7 +56,11 @@ async fn team_invitations_list_logins_and_emails() {
     assert_eq!(first.team_count, 2);
     assert_eq!(first.role, "direct_member");
     assert_eq!(first.inviter.login, INVITER_LOGIN);
-    assert!(first.invitation_teams_url.ends_with(&format!("/invitations/{by_login}/teams")));
+    assert!(
+        first
+            .invitation_teams_url
+            .ends_with(&format!("/invitations/{by_login}/teams"))
+    );
 
     let second = &invitations.items[1];
     assert_eq!(second.id.0, by_email);
@@ -87,7 +97,13 @@ async fn an_invitation_lists_the_teams_it_covers() {
         .unwrap_err();
     assert_eq!(status_of(&unknown), 404);
 
-    let open = octocrab.orgs(ORG).invitations().list().send().await.unwrap();
+    let open = octocrab
+        .orgs(ORG)
+        .invitations()
+        .list()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(open.items.len(), 1);
     assert_eq!(open.items[0].team_count, Some(2));
 }
