@@ -9,7 +9,7 @@
 //! runs on its own thread and runtime (so plain `#[test]` functions can use it
 //! and run the lapse binary against it), and stops when dropped.
 //!
-//! ```no_run
+//! ```
 //! use lapse_test_support::github::{FakeGithub, Role};
 //!
 //! let github = FakeGithub::start();
@@ -49,6 +49,16 @@
 //! Faults: [`FakeGithub::set_latency`], [`FakeGithub::fail_requests`],
 //! [`FakeGithub::secondary_rate_limit`], [`FakeGithub::set_rate_limit`],
 //! [`FakeGithub::exhaust_rate_limit`], [`FakeGithub::reset_counters`].
+//!
+//! Every org and team endpoint is served both by name (`/orgs/{org}/teams/{slug}/…`)
+//! and by id (`/organizations/{org_id}/team/{team_id}/…`), as on GitHub, whose
+//! `Link` headers use the id form.
+//!
+//! A trap for clients, pinned by a test: octocrab 0.54 with GitHub App
+//! installation auth sends the token only to `api.github.com` or relative
+//! URIs, so it follows an absolute `Link` URL to any other host (GitHub
+//! Enterprise Server, this fake) without credentials and gets 401. Paginate
+//! with the minted installation token in a client built with `personal_token`.
 //!
 //! Behaviours the GitHub docs leave open, and what the fake does:
 //! - removing the team membership of someone who is only in a child team
@@ -157,20 +167,16 @@ impl FakeGithub {
         self
     }
 
-    /// Registers a GitHub App by id and RSA public key (PEM), installed as `installation_id`.
-    /// Call again with another installation id to add installations.
+    /// Registers a GitHub App by id and RSA public key (PEM), installed as
+    /// `installation_id`. Call again to add installations; the latest key wins.
     pub fn app(&self, app_id: u64, public_key_pem: &str, installation_id: u64) -> &Self {
         let mut state = self.state();
-        state
-            .credentials
-            .apps
-            .entry(app_id)
-            .or_insert_with(|| App {
-                public_key_pem: public_key_pem.to_owned(),
-                installations: Default::default(),
-            })
-            .installations
-            .insert(installation_id);
+        let app = state.credentials.apps.entry(app_id).or_insert_with(|| App {
+            public_key_pem: String::new(),
+            installations: Default::default(),
+        });
+        app.public_key_pem = public_key_pem.to_owned();
+        app.installations.insert(installation_id);
         self
     }
 

@@ -339,6 +339,12 @@ async fn finish(
 pub(crate) struct FreeOfCharge;
 
 fn add_common_headers(state: &state::State, headers: &mut HeaderMap) {
+    if headers.get(header::CONTENT_TYPE) == Some(&HeaderValue::from_static("application/json")) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     let rate = &state.rate;
     let pairs: [(&str, String); 9] = [
         ("x-ratelimit-limit", rate.limit.to_string()),

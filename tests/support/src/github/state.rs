@@ -269,7 +269,8 @@ impl State {
     }
 
     pub fn team_mut(&mut self, org: &str, slug: &str) -> &mut Team {
-        let id = self.next_id();
+        let is_new = self.org(org).is_none_or(|o| !o.teams.contains_key(slug));
+        let id = if is_new { self.next_id() } else { 0 };
         let org = self.org_mut(org);
         org.teams.entry(slug.to_owned()).or_insert_with(|| Team {
             id,
