@@ -1,3 +1,4 @@
 //! Test doubles shared by lapse's integration tests.
 
+pub mod github;
 pub mod moto;
