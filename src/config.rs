@@ -411,11 +411,6 @@ fn pos(s: &Spanned<String>) -> Pos {
 pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, Diagnostics> {
     let mut diags = Diagnostics::default();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let top = Pos {
-        line: 1,
-        column: 1,
-        width: 1,
-    };
 
     let roster = match parse_roster_source(&raw.roster.value, &dir) {
         Ok(r) => Some(r),
@@ -445,7 +440,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     if p.absence_limit_days == 0 {
         diags.push(Diagnostic::error(
             source,
-            top,
+            yaml::key_pos(source, "absence_limit_days"),
             "policy.absence_limit_days must be at least 1",
         ));
     }
@@ -453,7 +448,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
         diags.push(
             Diagnostic::error(
                 source,
-                top,
+                yaml::key_pos(source, "inactivity_limit_days"),
                 "policy.inactivity_limit_days must be at least 1",
             )
             .help("use null to turn observed inactivity off"),
@@ -462,7 +457,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     if p.max_temporary_days == 0 {
         diags.push(Diagnostic::error(
             source,
-            top,
+            yaml::key_pos(source, "max_temporary_days"),
             "policy.max_temporary_days must be at least 1",
         ));
     }
@@ -542,13 +537,18 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
             }
             Account { alias: "users".into(), id: u.id.value.clone(), assume_role_arn: u.assume_role_arn.clone() }
         });
-        if let Some(t) = &a.user_arn_template {
-            if !t.value.starts_with("arn:aws") || !(t.value.contains("{email}") || t.value.contains("{github_username}")) {
-                diags.push(
-                    Diagnostic::error(source, pos(t), "aws.user_arn_template must be an IAM user ARN containing {email} or {github_username}")
-                        .help("e.g. \"arn:aws:iam::111111111111:user/{email}\""),
-                );
-            }
+        if let Some(t) = &a.user_arn_template
+            && (!t.value.starts_with("arn:aws")
+                || !(t.value.contains("{email}") || t.value.contains("{github_username}")))
+        {
+            diags.push(
+                Diagnostic::error(
+                    source,
+                    pos(t),
+                    "aws.user_arn_template must be an IAM user ARN containing {email} or {github_username}",
+                )
+                .help("e.g. \"arn:aws:iam::111111111111:user/{email}\""),
+            );
         }
         AwsConfig {
             region: a.region.clone(),
@@ -565,7 +565,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     if raw.access_levels.is_empty() {
         diags.push(Diagnostic::error(
             source,
-            top,
+            yaml::key_pos(source, "access_levels"),
             "access_levels is empty: there is nothing for lapse to manage",
         ));
     }
@@ -625,7 +625,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     if !(s.max_revocation_ratio > 0.0 && s.max_revocation_ratio <= 1.0) {
         diags.push(Diagnostic::error(
             source,
-            top,
+            yaml::key_pos(source, "max_revocation_ratio"),
             format!(
                 "safety.max_revocation_ratio is {}; it must be more than 0 and at most 1",
                 s.max_revocation_ratio

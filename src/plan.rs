@@ -222,10 +222,10 @@ impl<'a> Planner<'a> {
             return (FindingKind::Unexpected, "not in the roster".into());
         };
         let s = &self.people[i];
-        if let Some(absence) = &s.absence {
-            if s.if_present.iter().any(|l| levels.contains(l)) {
-                return (FindingKind::Absent, absence.reason.clone());
-            }
+        if let Some(absence) = &s.absence
+            && s.if_present.iter().any(|l| levels.contains(l))
+        {
+            return (FindingKind::Absent, absence.reason.clone());
         }
         if let Some((level, ended)) = s
             .expired

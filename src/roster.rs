@@ -318,9 +318,11 @@ pub fn validate(
             }
             None => None,
         };
-        if let Some(arn) = &aws_user_arn {
+        // A template-made ARN repeats only when the email or username does,
+        // which is reported already; check the ones written out.
+        if let (Some(arn), Some(written)) = (&aws_user_arn, &p.aws_user_arn) {
             let key = arn.to_lowercase();
-            let at = p.aws_user_arn.as_ref().map(pos).unwrap_or(entry_pos);
+            let at = pos(written);
             if let Some(first) = arns.get(&key) {
                 diags.push(Diagnostic::error(
                     source,

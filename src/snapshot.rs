@@ -64,22 +64,22 @@ pub fn read(path: &Path, config: &Config) -> Result<Actual, String> {
 /// Every managed team and role must be present, and every trust policy must parse.
 pub fn check_coverage(actual: &Actual, config: &Config) -> Result<(), String> {
     let teams = config.managed_teams();
-    if let Some(github) = &config.github {
-        if !teams.is_empty() {
-            let state = actual
-                .github
-                .as_ref()
-                .ok_or("it holds no GitHub state, but the config manages GitHub teams")?;
-            if !state.org.eq_ignore_ascii_case(&github.org) {
-                return Err(format!(
-                    "it was taken of GitHub org `{}`, but the config manages `{}`",
-                    state.org, github.org
-                ));
-            }
-            for slug in &teams {
-                if state.team(slug).is_none() {
-                    return Err(format!("it has no team `{slug}`, which the config manages"));
-                }
+    if let Some(github) = &config.github
+        && !teams.is_empty()
+    {
+        let state = actual
+            .github
+            .as_ref()
+            .ok_or("it holds no GitHub state, but the config manages GitHub teams")?;
+        if !state.org.eq_ignore_ascii_case(&github.org) {
+            return Err(format!(
+                "it was taken of GitHub org `{}`, but the config manages `{}`",
+                state.org, github.org
+            ));
+        }
+        for slug in &teams {
+            if state.team(slug).is_none() {
+                return Err(format!("it has no team `{slug}`, which the config manages"));
             }
         }
     }

@@ -99,12 +99,13 @@ impl TrustPolicy {
                         value: "*".into(),
                     });
                 }
-            } else if effect.eq_ignore_ascii_case("deny") && !statement.contains_key("Condition") {
-                if let Some(p) = statement.get("Principal") {
-                    let named = principals_of(p);
-                    deny_all |= named.iter().any(|n| n.kind == PrincipalType::Anyone);
-                    denied.extend(named);
-                }
+            } else if effect.eq_ignore_ascii_case("deny")
+                && !statement.contains_key("Condition")
+                && let Some(p) = statement.get("Principal")
+            {
+                let named = principals_of(p);
+                deny_all |= named.iter().any(|n| n.kind == PrincipalType::Anyone);
+                denied.extend(named);
             }
         }
         if deny_all {

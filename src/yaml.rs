@@ -79,6 +79,29 @@ fn strict_options() -> Options {
     options
 }
 
+/// Where `key:` is first written in `source`, for values read without a
+/// position of their own (numbers with defaults). Falls back to the top.
+pub fn key_pos(source: &Source, key: &str) -> Pos {
+    for (i, line) in source.text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        {
+            return Pos {
+                line: i as u32 + 1,
+                column: (line.len() - trimmed.len()) as u32 + 1,
+                width: key.len() as u32,
+            };
+        }
+    }
+    Pos {
+        line: 1,
+        column: 1,
+        width: 1,
+    }
+}
+
 /// Parses `source` into `T`, or explains the first problem with file, line and column.
 pub fn parse<T: DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
     reject_tags(source)?;
@@ -159,7 +182,12 @@ fn plain_message(err: &serde_saphyr::Error) -> String {
         Some(i) => &first[..i],
         None => first,
     };
-    first.trim_start_matches("error: ").to_string()
+    let first = first.trim_start_matches("error: ");
+    // The parser's advice about its own options means nothing to a user.
+    match first.find(", set DuplicateKeyPolicy") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
 }
 
 fn help_for(message: &str) -> Option<String> {
@@ -168,6 +196,8 @@ fn help_for(message: &str) -> Option<String> {
         Some("check the spelling: unknown keys are refused so that a typo can never grant or keep access".into())
     } else if m.contains("duplicate") {
         Some("remove one of the two entries; YAML keys must be unique".into())
+    } else if m.contains("expected sequence") {
+        Some("the roster is a YAML list: each person starts with `- email: ...`".into())
     } else if m.contains("merge") {
         Some("write the keys out in full; merge keys (`<<`) are not allowed".into())
     } else if m.contains("budget") || m.contains("alias") || m.contains("depth") {

@@ -26,6 +26,8 @@ struct PersonSpec {
 #[derive(Debug, Clone)]
 struct World {
     people: Vec<PersonSpec>,
+    /// People not in the roster who hold grants (logins after the roster's).
+    #[allow(dead_code)]
     strangers: usize,
     /// For each of deploy team, admin team, dev role, admin roles: who holds it
     /// (indices into people, then strangers), plus orphans and roots for roles.
@@ -200,7 +202,7 @@ fn build(world: &World) -> (Roster, Actual) {
 /// An independent statement of entitlement: present, and an active level gives the target.
 fn entitled(spec: &PersonSpec, target: &str) -> bool {
     let absent = spec.absent_days.is_some_and(|d| d > 42)
-        || spec.idle_days.map_or(true, |d| d > 42) && (now() - at("2026-01-01")).num_days() > 42;
+        || spec.idle_days.is_none_or(|d| d > 42) && (now() - at("2026-01-01")).num_days() > 42;
     if absent {
         return false;
     }

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 fn check(file: &str, generated: String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config")
+        .join(file);
     if std::env::var_os("UPDATE_SCHEMAS").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
