@@ -13,7 +13,10 @@ fn plan(c: &mut Criterion) {
     let config = scale::config();
     let roster = scale::roster(&config, PEOPLE);
     let actual = scale::actual(PEOPLE);
-    eprintln!("plan: {PEOPLE} people, {} grants", scale::grant_count(&actual));
+    eprintln!(
+        "plan: {PEOPLE} people, {} grants",
+        scale::grant_count(&actual)
+    );
     let mut group = c.benchmark_group("org_scale");
     group.sample_size(10);
     group.bench_function("plan_50k_people_500k_grants", |b| {
@@ -23,7 +26,10 @@ fn plan(c: &mut Criterion) {
     eprintln!("validate: {} bytes of roster", text.len());
     group.bench_function("validate_50k_person_roster", |b| {
         b.iter(|| {
-            let source = lapse::diag::Source { name: "users.yaml".into(), text: text.clone() };
+            let source = lapse::diag::Source {
+                name: "users.yaml".into(),
+                text: text.clone(),
+            };
             lapse::roster::load_source(&source, &config, scale::now()).unwrap()
         })
     });

@@ -17,12 +17,20 @@ fn peak_mib() -> f64 {
 }
 
 fn main() {
-    let people: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let people: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50_000);
     let config = scale::config();
     let text = scale::roster_yaml(people);
     let start = Instant::now();
-    let source = lapse::diag::Source { name: "users.yaml".into(), text };
-    let roster = lapse::roster::load_source(&source, &config, scale::now()).unwrap().roster;
+    let source = lapse::diag::Source {
+        name: "users.yaml".into(),
+        text,
+    };
+    let roster = lapse::roster::load_source(&source, &config, scale::now())
+        .unwrap()
+        .roster;
     let validate = start.elapsed();
     let actual = scale::actual(people);
     let before = peak_mib();
@@ -34,7 +42,11 @@ fn main() {
     println!("roster bytes           {}", source.text.len());
     println!("validate               {:.3} s", validate.as_secs_f64());
     println!("plan                   {:.3} s", planned.as_secs_f64());
-    println!("findings               {} ({} revocations)", plan.findings.len(), plan.revocations().count());
+    println!(
+        "findings               {} ({} revocations)",
+        plan.findings.len(),
+        plan.revocations().count()
+    );
     println!("peak memory before plan {before:.0} MiB");
     println!("peak memory            {:.0} MiB", peak_mib());
 }

@@ -5,6 +5,8 @@
 //! The core is pure ([`plan::plan`]); reading and revoking sit behind the
 //! seams in [`system`], so the same plan runs live, from a snapshot, or in tests.
 
+pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod diag;
@@ -14,6 +16,7 @@ pub mod model;
 pub mod plan;
 pub mod report;
 pub mod roster;
+pub mod safety;
 pub mod schema;
 pub mod snapshot;
 pub mod state;

@@ -78,7 +78,9 @@ pub struct ActResult {
 /// The audit trail a revoker writes to: an intent before each change and a
 /// result after it. Writing must reach disk before the change proceeds.
 pub trait AuditSink: Send + Sync {
-    fn record(&self, event: AuditEvent);
+    /// Records one event durably. When an `intent` cannot be recorded the
+    /// revoker must not make that change: report it as failed with this error.
+    fn record(&self, event: AuditEvent) -> Result<(), String>;
 }
 
 /// One audit record (SPEC §6).

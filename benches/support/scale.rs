@@ -9,7 +9,9 @@ use chrono::{DateTime, Duration, Utc};
 use lapse::config::Config;
 use lapse::diag::Source;
 use lapse::roster::Roster;
-use lapse::state::{AccessKey, Actual, AwsState, GithubState, IamUser, Member, RoleState, TeamRole, TeamState};
+use lapse::state::{
+    AccessKey, Actual, AwsState, GithubState, IamUser, Member, RoleState, TeamRole, TeamState,
+};
 
 pub const LEVELS: usize = 10;
 
@@ -31,7 +33,10 @@ pub fn config() -> Config {
     for a in 0..4 {
         let _ = writeln!(text, "    acct{a}: {{id: \"20000000000{a}\"}}");
     }
-    let source = Source { name: "lapse.yaml".into(), text };
+    let source = Source {
+        name: "lapse.yaml".into(),
+        text,
+    };
     lapse::config::from_source(&source, Path::new("lapse.yaml")).unwrap()
 }
 
@@ -67,8 +72,13 @@ pub fn roster_yaml(people: usize) -> String {
 
 #[allow(dead_code)]
 pub fn roster(config: &Config, people: usize) -> Roster {
-    let source = Source { name: "users.yaml".into(), text: roster_yaml(people) };
-    lapse::roster::load_source(&source, config, now()).unwrap().roster
+    let source = Source {
+        name: "users.yaml".into(),
+        text: roster_yaml(people),
+    };
+    lapse::roster::load_source(&source, config, now())
+        .unwrap()
+        .roster
 }
 
 /// Actual state: every entitled grant held, plus the lapsed temporary ones,
@@ -83,12 +93,18 @@ pub fn actual(people: usize) -> Actual {
         }
         for l in held {
             for k in 0..2 {
-                teams[l * 2 + k].push(Member { login: format!("user{i}"), role: TeamRole::Member });
+                teams[l * 2 + k].push(Member {
+                    login: format!("user{i}"),
+                    role: TeamRole::Member,
+                });
                 roles[l * 2 + k].push(format!("arn:aws:iam::100000000000:user/user{i}"));
             }
         }
         if i % 10 == 3 {
-            teams[i % (LEVELS * 2)].push(Member { login: format!("stranger{i}"), role: TeamRole::Member });
+            teams[i % (LEVELS * 2)].push(Member {
+                login: format!("stranger{i}"),
+                role: TeamRole::Member,
+            });
             roles[i % (LEVELS * 2)].push(format!("arn:aws:iam::100000000000:user/stranger{i}"));
         }
     }
@@ -120,19 +136,39 @@ pub fn actual(people: usize) -> Actual {
             arn: format!("arn:aws:iam::100000000000:user/user{i}"),
             created: now() - Duration::days(400),
             password_last_used: Some(now() - Duration::days(if i % 50 == 7 { 90 } else { 3 })),
-            access_keys: vec![AccessKey { id: None, last_used: None }],
+            access_keys: vec![AccessKey {
+                id: None,
+                last_used: None,
+            }],
         })
         .collect();
     Actual {
-        github: Some(GithubState { org: "bigorg".into(), teams }),
-        aws: Some(AwsState { roles, users: Some(users), activity_source: None }),
+        github: Some(GithubState {
+            org: "bigorg".into(),
+            teams,
+        }),
+        aws: Some(AwsState {
+            roles,
+            users: Some(users),
+            activity_source: None,
+        }),
     }
 }
 
 /// How many grants the actual state holds (team memberships + trust principals).
 pub fn grant_count(actual: &Actual) -> usize {
-    actual.github.as_ref().map_or(0, |g| g.teams.iter().map(|t| t.members.len()).sum())
+    actual
+        .github
+        .as_ref()
+        .map_or(0, |g| g.teams.iter().map(|t| t.members.len()).sum())
         + actual.aws.as_ref().map_or(0, |a| {
-            a.roles.iter().map(|r| r.trust_policy["Statement"][0]["Principal"]["AWS"].as_array().map_or(0, Vec::len)).sum()
+            a.roles
+                .iter()
+                .map(|r| {
+                    r.trust_policy["Statement"][0]["Principal"]["AWS"]
+                        .as_array()
+                        .map_or(0, Vec::len)
+                })
+                .sum()
         })
 }
