@@ -15,6 +15,7 @@ use crate::config::{self, Config, RosterSource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Exit;
 use crate::live;
+use crate::notify;
 use crate::plan::{self, Plan};
 use crate::report::{ApiCalls, Format, Report};
 use crate::roster::{self, Loaded};
@@ -524,6 +525,7 @@ async fn cycle_in_span(
     acting: Option<Acting>,
     run_id: String,
 ) -> Exit {
+    let started = std::time::Instant::now();
     let now = common.now.unwrap_or_else(Utc::now);
     let (planned, systems) = match load_and_plan(&common.config, now, None).await {
         Ok(p) => p,
@@ -568,7 +570,20 @@ async fn cycle_in_span(
         };
     }
     if let Err(e) = write_report(&report, output) {
-        return e.worst(exit);
+        exit = e.worst(exit);
+    }
+    if command == "run" {
+        let facts = notify::RunFacts {
+            report: &report,
+            duration: started.elapsed(),
+            succeeded: matches!(exit, Exit::Success | Exit::Drift),
+        };
+        if !notify::deliver(&planned.config.alerts, &facts)
+            .await
+            .is_empty()
+        {
+            exit = exit.worst(Exit::AlertFailed);
+        }
     }
     let s = report.summary();
     tracing::info!(

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod exit;
 pub mod live;
 pub mod model;
+pub mod notify;
 pub mod plan;
 pub mod report;
 pub mod roster;

@@ -2,3 +2,4 @@
 
 pub mod github;
 pub mod moto;
+pub mod receiver;
