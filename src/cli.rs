@@ -3,26 +3,22 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use crate::apply;
-use crate::audit::AuditLog;
 use crate::config::{self, Config, RosterSource};
+use crate::cycle::{self, Acting, CycleOptions};
+use crate::daemon;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Exit;
 use crate::live;
-use crate::notify;
 use crate::plan::{self, Plan};
 use crate::report::{ApiCalls, Format, Report};
 use crate::roster::{self, Loaded};
-use crate::safety;
 use crate::snapshot::{self, SnapshotObserver};
 use crate::state::Actual;
-use crate::system::{Act, AwsScope, GithubScope, ObserveAws, ObserveGithub};
+use crate::system::{AwsScope, GithubScope, ObserveAws, ObserveGithub};
 use crate::when::{self, DayEdge};
 use crate::yaml;
 
@@ -172,20 +168,31 @@ async fn dispatch(command: Command) -> Exit {
             override_gates,
             output,
         } => {
-            let how = Acting {
+            let acting = Acting {
                 confirm: !yes,
                 override_gates,
             };
-            cycle("apply", &common, &output, Some(how)).await
+            let options = CycleOptions {
+                output: Some(&output),
+                acting: Some(acting),
+                stop_on_signals: true,
+            };
+            cycle::run("apply", &common.config, common.now, options)
+                .await
+                .exit
         }
-        Command::Run { common, output } => cycle("run", &common, &output, None).await,
+        Command::Run { common, output } => {
+            let options = CycleOptions {
+                output: Some(&output),
+                acting: None,
+                stop_on_signals: true,
+            };
+            cycle::run("run", &common.config, common.now, options)
+                .await
+                .exit
+        }
         Command::Snapshot { config, output } => snapshot_command(&config, &output).await,
-        Command::Serve { .. } => {
-            tracing::error!(
-                "serve is not part of this build yet; run `lapse run` from a scheduler"
-            );
-            Exit::Error
-        }
+        Command::Serve { config, listen } => daemon::serve(&config, &listen).await,
     }
 }
 
@@ -453,217 +460,6 @@ async fn plan_command(common: &Common, state: Option<&Path>, output: &OutputArgs
     } else {
         Exit::Success
     }
-}
-
-/// How `apply` acts: whether to ask first, and an override of the count and ratio gates.
-struct Acting {
-    confirm: bool,
-    override_gates: Option<String>,
-}
-
-/// Asks on the terminal; anything but `yes` declines. With no terminal there
-/// is nobody to ask, so the answer is no.
-async fn confirmed(revocations: usize) -> bool {
-    if !std::io::stdin().is_terminal() {
-        tracing::error!(
-            "apply needs confirmation but there is no terminal to ask on; pass --yes to apply unattended; nothing was changed"
-        );
-        return false;
-    }
-    eprint!("Revoke {revocations} grants as listed above? Type yes to go ahead: ");
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await;
-    match answer {
-        Ok(Ok(line)) if line.trim() == "yes" => true,
-        _ => {
-            eprintln!("Not confirmed; nothing was changed.");
-            false
-        }
-    }
-}
-
-/// Sets `stop` on SIGTERM or SIGINT, so acting stops between changes.
-fn stop_on_signals(stop: Arc<AtomicBool>) {
-    tokio::spawn(async move {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        tracing::warn!("asked to stop: finishing the change in flight, then stopping");
-        stop.store(true, Ordering::SeqCst);
-    });
-}
-
-/// One cycle: plan; then, for `apply` (or `run` in enforce mode), gates,
-/// confirmation and revocation; then the report.
-async fn cycle(
-    command: &str,
-    common: &Common,
-    output: &OutputArgs,
-    acting: Option<Acting>,
-) -> Exit {
-    use tracing::Instrument;
-    let run_id = new_run_id(Utc::now());
-    let span = tracing::info_span!("run", run_id = %run_id, command);
-    cycle_in_span(command, common, output, acting, run_id)
-        .instrument(span)
-        .await
-}
-
-async fn cycle_in_span(
-    command: &str,
-    common: &Common,
-    output: &OutputArgs,
-    acting: Option<Acting>,
-    run_id: String,
-) -> Exit {
-    let started = std::time::Instant::now();
-    let now = common.now.unwrap_or_else(Utc::now);
-    let (planned, systems) = match load_and_plan(&common.config, now, None).await {
-        Ok(p) => p,
-        Err(exit) => return exit,
-    };
-    let acting = match acting {
-        Some(a) => Some(a),
-        None if planned.config.mode == config::Mode::Enforce => Some(Acting {
-            confirm: false,
-            override_gates: None,
-        }),
-        None => None,
-    };
-    let mut report = Report {
-        command: command.into(),
-        run_id: run_id.clone(),
-        now,
-        generated_at: Utc::now(),
-        findings: planned.plan.findings.clone(),
-        api_calls: planned.api_calls,
-        notes: planned.plan.notes.clone(),
-        refused: None,
-        gates_overridden: None,
-    };
-    let mut exit = if planned.plan.has_drift() {
-        Exit::Drift
-    } else {
-        Exit::Success
-    };
-    if let Some(acting) = acting {
-        exit = act(&planned, &systems, &mut report, acting, &run_id).await;
-        report.generated_at = Utc::now();
-        report.api_calls = ApiCalls {
-            github: systems
-                .github
-                .as_ref()
-                .map_or(0, |g| ObserveGithub::requests(g.as_ref())),
-            aws: systems
-                .aws
-                .as_ref()
-                .map_or(0, |a| ObserveAws::requests(a.as_ref())),
-        };
-    }
-    if let Err(e) = write_report(&report, output) {
-        exit = e.worst(exit);
-    }
-    if command == "run" {
-        let facts = notify::RunFacts {
-            report: &report,
-            duration: started.elapsed(),
-            succeeded: matches!(exit, Exit::Success | Exit::Drift),
-        };
-        if !notify::deliver(&planned.config.alerts, &facts)
-            .await
-            .is_empty()
-        {
-            exit = exit.worst(Exit::AlertFailed);
-        }
-    }
-    let s = report.summary();
-    tracing::info!(
-        findings = s.findings,
-        revocations_planned = s.revocations_planned,
-        revocations_done = s.revocations_done,
-        revocations_failed = s.revocations_failed,
-        exit = exit.code(),
-        "{command} finished"
-    );
-    exit
-}
-
-/// Gates, confirmation and revocation. Updates the report's findings with results.
-async fn act(
-    planned: &Planned,
-    systems: &live::Systems,
-    report: &mut Report,
-    acting: Acting,
-    run_id: &str,
-) -> Exit {
-    let revocations = planned.plan.revocations().count();
-    if revocations == 0 {
-        return Exit::Success;
-    }
-    let passed = match safety::check(
-        &planned.plan,
-        &planned.config.safety,
-        acting.override_gates.as_deref(),
-    ) {
-        Ok(p) => p,
-        Err(refusal) => {
-            tracing::error!("refused by a safety gate: {}", refusal.0);
-            apply::refuse_all(&mut report.findings);
-            report.refused = Some(refusal.0);
-            return Exit::Refused;
-        }
-    };
-    let audit = match AuditLog::open(run_id, planned.config.audit_log.as_deref()) {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::error!("{e}; nothing was changed");
-            return Exit::Error;
-        }
-    };
-    if let Some(reason) = &acting.override_gates {
-        if !passed.overridden.is_empty() {
-            let what = format!(
-                "safety gates overridden ({}): {reason}",
-                passed.overridden.join("; ")
-            );
-            if let Err(e) = audit.note("override", &what) {
-                tracing::error!("{e}; nothing was changed");
-                return Exit::Error;
-            }
-        }
-        report.gates_overridden = Some(reason.clone());
-    }
-    if acting.confirm {
-        print!(
-            "{}",
-            report.render(Format::Text, std::io::stdout().is_terminal())
-        );
-        if !confirmed(revocations).await {
-            return Exit::Error;
-        }
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    stop_on_signals(stop.clone());
-    let github = systems.github.clone().map(|g| g as Arc<dyn Act>);
-    let aws = systems.aws.clone().map(|a| a as Arc<dyn Act>);
-    apply::apply(
-        &mut report.findings,
-        github,
-        aws,
-        &audit,
-        &stop,
-        !json_logs(),
-    )
-    .await
 }
 
 async fn snapshot_command(config_path: &Path, output: &Path) -> Exit {

@@ -9,6 +9,8 @@ pub mod apply;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod cycle;
+pub mod daemon;
 pub mod diag;
 pub mod exit;
 pub mod live;
