@@ -393,14 +393,14 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     let name = path.display().to_string();
     let source =
         yaml::read_source(path, &name, MAX_CONFIG_BYTES).map_err(|d| Diagnostics(vec![d]))?;
-    let raw: RawConfig = yaml::parse(&source).map_err(|d| Diagnostics(vec![d]))?;
+    let raw: RawConfig = yaml::parse(&source)?;
     validate(raw, path, &source)
 }
 
 /// Parses and validates config text as if read from `path` (tests, and
 /// configs that arrive by other means).
 pub fn from_source(source: &Source, path: &Path) -> Result<Config, Diagnostics> {
-    let raw: RawConfig = yaml::parse(source).map_err(|d| Diagnostics(vec![d]))?;
+    let raw: RawConfig = yaml::parse(source)?;
     validate(raw, path, source)
 }
 

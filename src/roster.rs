@@ -185,7 +185,7 @@ pub fn load_source(
     {
         return Err(Diagnostics(vec![empty_roster(source)]));
     }
-    let raw: RawRoster = yaml::parse(source).map_err(|d| Diagnostics(vec![d]))?;
+    let raw: RawRoster = yaml::parse(source)?;
     validate(raw, source, config, now)
 }
 

@@ -14,7 +14,9 @@ use serde_saphyr::granit_parser::{Event, Parser};
 use serde_saphyr::options::AliasLimits;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, MergeKeyPolicy, Options};
 
-use crate::diag::{Diagnostic, Pos, Source};
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics, Pos, Source};
 
 /// Deeper than any honest roster or config nests.
 const MAX_DEPTH: usize = 32;
@@ -102,47 +104,224 @@ pub fn key_pos(source: &Source, key: &str) -> Pos {
     }
 }
 
-/// Parses `source` into `T`, or explains the first problem with file, line and column.
-pub fn parse<T: DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
-    reject_tags(source)?;
+/// Parses `source` into `T`. Tags and unknown keys are found in a first pass
+/// over the whole file and reported together; anything else stops at the
+/// first problem, with file, line and column.
+pub fn parse<T: DeserializeOwned + schemars::JsonSchema>(
+    source: &Source,
+) -> Result<T, Diagnostics> {
+    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    let found = scan(source, &schema);
+    if found.has_errors() {
+        return Err(found);
+    }
     serde_saphyr::from_str_with_options::<T>(&source.text, strict_options())
-        .map_err(|err| to_diagnostic(source, &err))
+        .map_err(|err| Diagnostics(vec![to_diagnostic(source, &err)]))
 }
 
-/// Tags change how a value is read without showing it plainly; refuse them all,
-/// standard ones included.
-fn reject_tags(source: &Source) -> Result<(), Diagnostic> {
-    for (depth_guard, item) in Parser::new_from_str(&source.text).enumerate() {
-        let Ok((event, span)) = item else {
-            // Syntax errors are reported, with context, by the real parse.
-            return Ok(());
-        };
-        let tag = match &event {
-            Event::Scalar(_, _, _, tag)
-            | Event::SequenceStart(_, _, tag)
-            | Event::MappingStart(_, _, tag) => tag,
-            _ => &None,
-        };
-        if let Some(tag) = tag {
-            let pos = Pos {
-                line: span.start.line() as u32,
-                column: span.start.col() as u32 + 1,
-                width: 1,
-            };
-            return Err(Diagnostic::error(
-                source,
-                pos,
-                format!("YAML tags are not allowed (found `{}`)", tag_text(tag)),
-            )
-            .help(
-                "remove the tag and write the value plainly; quote it if it must be read as text",
-            ));
+/// Where a scan is inside the document.
+enum Frame<'s> {
+    Map {
+        schema: Option<&'s Value>,
+        next_is_key: bool,
+        value: Option<&'s Value>,
+    },
+    Seq {
+        item: Option<&'s Value>,
+    },
+}
+
+fn pos_of(span: &serde_saphyr::granit_parser::Span, width: usize) -> Pos {
+    Pos {
+        line: span.start.line() as u32,
+        column: span.start.col() as u32 + 1,
+        width: width.max(1) as u32,
+    }
+}
+
+/// One pass over the YAML events: every tag, and every key the schema does
+/// not allow. Syntax errors end the pass quietly: the real parse reports them.
+fn scan(source: &Source, root: &Value) -> Diagnostics {
+    let mut found = Diagnostics::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    for item in Parser::new_from_str(&source.text) {
+        let Ok((event, span)) = item else { break };
+        if let Event::Scalar(_, _, _, Some(tag))
+        | Event::SequenceStart(_, _, Some(tag))
+        | Event::MappingStart(_, _, Some(tag)) = &event
+        {
+            found.push(
+                Diagnostic::error(source, pos_of(&span, 1), format!("YAML tags are not allowed (found `{}`)", tag_text(tag)))
+                    .help("remove the tag and write the value plainly; quote it if it must be read as text"),
+            );
         }
-        if depth_guard > 50_000_000 {
-            return Ok(());
+        let starts_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(..)
+        );
+        if !starts_node {
+            if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+                stack.pop();
+            }
+            continue;
+        }
+        // The schema of the node this event starts, from where it stands.
+        let schema: Option<&Value> = match stack.last_mut() {
+            None => Some(root),
+            Some(Frame::Seq { item }) => *item,
+            Some(Frame::Map {
+                schema,
+                next_is_key,
+                value,
+            }) if *next_is_key => {
+                *next_is_key = false;
+                *value = None;
+                if let Event::Scalar(key, ..) = &event {
+                    *value = key_schema(*schema, key, source, &span, &mut found);
+                }
+                if matches!(event, Event::Scalar(..) | Event::Alias(..)) {
+                    continue;
+                }
+                None
+            }
+            Some(Frame::Map {
+                next_is_key, value, ..
+            }) => {
+                *next_is_key = true;
+                *value
+            }
+        };
+        if stack.len() > MAX_DEPTH {
+            break;
+        }
+        match event {
+            Event::MappingStart(..) => stack.push(Frame::Map {
+                schema: schema.and_then(|s| object_like(root, s)),
+                next_is_key: true,
+                value: None,
+            }),
+            Event::SequenceStart(..) => stack.push(Frame::Seq {
+                item: schema.and_then(|s| array_item(root, s)),
+            }),
+            _ => {}
         }
     }
-    Ok(())
+    found
+}
+
+/// Follows `$ref`s into the schema's definitions.
+fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+    for _ in 0..16 {
+        let Some(reference) = node.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        match root
+            .get("definitions")
+            .or_else(|| root.get("$defs"))
+            .and_then(|d| d.get(name))
+        {
+            Some(target) => node = target,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The variant of a schema that describes a mapping, looking through `anyOf`/`oneOf`.
+fn object_like<'s>(root: &'s Value, node: &'s Value) -> Option<&'s Value> {
+    let node = resolve(root, node);
+    if node.get("properties").is_some() || node.get("additionalProperties").is_some() {
+        return Some(node);
+    }
+    let variants = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))?
+        .as_array()?;
+    variants.iter().find_map(|v| object_like(root, v))
+}
+
+/// The item schema of the variant that describes a sequence.
+fn array_item<'s>(root: &'s Value, node: &'s Value) -> Option<&'s Value> {
+    let node = resolve(root, node);
+    if let Some(items) = node.get("items") {
+        return Some(items);
+    }
+    let variants = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))?
+        .as_array()?;
+    variants.iter().find_map(|v| array_item(root, v))
+}
+
+/// The schema of a key's value; reports the key when the mapping refuses it.
+fn key_schema<'s>(
+    mapping: Option<&'s Value>,
+    key: &str,
+    source: &Source,
+    span: &serde_saphyr::granit_parser::Span,
+    found: &mut Diagnostics,
+) -> Option<&'s Value> {
+    let mapping = mapping?;
+    let properties = mapping.get("properties").and_then(Value::as_object);
+    if let Some(value) = properties.and_then(|p| p.get(key)) {
+        return Some(value);
+    }
+    match mapping.get("additionalProperties") {
+        Some(Value::Bool(false)) => {
+            let known: Vec<&str> = properties
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            let help = match closest(key, &known) {
+                Some(guess) => format!(
+                    "did you mean `{guess}`? Unknown keys are refused so that a typo can never grant or keep access"
+                ),
+                None => format!("the keys allowed here are: {}", known.join(", ")),
+            };
+            let (message, help) = if key == "<<" {
+                (
+                    "YAML merge keys (`<<`) are not allowed".to_string(),
+                    "write the keys out in full".to_string(),
+                )
+            } else {
+                (format!("unknown key `{key}`"), help)
+            };
+            found.push(
+                Diagnostic::error(source, pos_of(span, key.chars().count()), message).help(help),
+            );
+            None
+        }
+        Some(Value::Bool(true)) | None => None,
+        Some(schema) => Some(schema),
+    }
+}
+
+/// The known key nearest a misspelt one, if it is near enough to be a typo.
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn tag_text(tag: &serde_saphyr::granit_parser::Tag) -> String {

@@ -140,7 +140,7 @@ fn a_bad_roster_exits_1_with_file_line_and_column() {
     assert!(out.stdout.is_empty(), "no report from bad input");
     let stderr = text(&out.stderr);
     assert!(stderr.contains("users.yaml:2:3"), "{stderr}");
-    assert!(stderr.contains("unknown field `expiers`"), "{stderr}");
+    assert!(stderr.contains("unknown key `expiers`"), "{stderr}");
 }
 
 #[test]

@@ -47,6 +47,12 @@ fn a_misspelt_key_is_refused_where_it_stands() {
 }
 
 #[test]
+fn every_misspelt_key_is_reported_in_one_run() {
+    let text = "- email: a@example.gov.uk\n  githib_username: aye\n  temporary:\n    - acces: production_admin\n      expires: 2026-12-01\n- emial: b@example.gov.uk\n  colour: blue\n";
+    insta::assert_snapshot!(roster_diagnostics(text));
+}
+
+#[test]
 fn duplicate_people_are_refused_case_insensitively() {
     let text = format!("{PERSON}- email: Jane@Example.gov.uk\n  github_username: JaneDoe\n");
     insta::assert_snapshot!(roster_diagnostics(&text));
