@@ -562,6 +562,16 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     });
 
     let mut levels = BTreeMap::new();
+    if raw.access_levels.len() > 128 {
+        diags.push(Diagnostic::error(
+            source,
+            yaml::key_pos(source, "access_levels"),
+            format!(
+                "{} access levels; lapse supports at most 128",
+                raw.access_levels.len()
+            ),
+        ));
+    }
     if raw.access_levels.is_empty() {
         diags.push(Diagnostic::error(
             source,

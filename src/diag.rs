@@ -18,13 +18,14 @@ pub struct Source {
     pub text: String,
 }
 
-/// A position in a source: 1-based line and column, and how many characters
-/// to underline.
+/// A position in a source: 1-based line and column, how many characters
+/// to underline, and, when known, the byte offset (to find the line fast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
     pub width: u32,
+    pub offset: Option<usize>,
 }
 
 impl Pos {
@@ -34,6 +35,7 @@ impl Pos {
             line: loc.line().min(u32::MAX as u64) as u32,
             column: loc.column().min(u32::MAX as u64) as u32,
             width,
+            offset: loc.span().byte_offset().map(|o| o as usize),
         }
     }
 }
@@ -51,15 +53,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(severity: Severity, source: &Source, pos: Pos, message: impl Into<String>) -> Self {
-        let line_text = (pos.line > 0)
-            .then(|| source.text.lines().nth(pos.line as usize - 1))
-            .flatten()
-            .map(|l| l.trim_end().to_string());
         Diagnostic {
             severity,
             file: source.name.clone(),
             pos,
-            line_text,
+            line_text: line_text(&source.text, pos),
             message: message.into(),
             help: None,
         }
@@ -93,6 +91,26 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+}
+
+/// The line a position is on. With a byte offset this costs the line's
+/// length, not the file's: a large roster can have thousands of diagnostics.
+fn line_text(text: &str, pos: Pos) -> Option<String> {
+    if pos.line == 0 {
+        return None;
+    }
+    let line = match pos
+        .offset
+        .filter(|o| *o <= text.len() && text.is_char_boundary(*o))
+    {
+        Some(offset) => {
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+            &text[start..end]
+        }
+        None => text.lines().nth(pos.line as usize - 1)?,
+    };
+    Some(line.trim_end().to_string())
 }
 
 impl fmt::Display for Diagnostic {

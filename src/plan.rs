@@ -2,7 +2,7 @@
 //! actual grants, to findings and revocations. No I/O, no clock, no async:
 //! everything about who should lose what is decided here, and tested here.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -10,7 +10,7 @@ use crate::config::{Config, RoleRef};
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
 use crate::roster::{Person, Roster};
 use crate::state::{Actual, GithubState, IamUser, Invitation};
-use crate::trust_policy::{PrincipalType, TrustPolicy};
+use crate::trust_policy::{PrincipalType, allowed_principals_in};
 use crate::when::{day, show_expiry};
 
 /// The outcome of planning.
@@ -62,7 +62,15 @@ struct Status<'a> {
     expired: Vec<(&'a str, DateTime<Utc>)>,
     /// The instant observed inactivity is measured from, when known.
     last_seen: Option<DateTime<Utc>>,
+    /// `active` and `if_present` as masks over the config's levels: entitlement
+    /// is checked for every grant, so it must be cheap.
+    active_mask: Levels,
+    if_present_mask: Levels,
 }
+
+/// A set of access levels: bit `i` is the config's `i`-th level by name
+/// (the config allows at most 128).
+type Levels = u128;
 
 /// Plans as of `now`. Deterministic: the same inputs give the same plan.
 pub fn plan(config: &Config, roster: &Roster, actual: &Actual, now: DateTime<Utc>) -> Plan {
@@ -81,6 +89,9 @@ struct Planner<'a> {
     protected_aws: BTreeMap<String, bool>,
     /// Configured role to the ARN IAM reports for it (which may carry a path).
     role_targets: HashMap<RoleRef, String>,
+    managed_teams: BTreeSet<String>,
+    /// Each level's bit in a [`Levels`] mask.
+    level_bit: HashMap<&'a str, Levels>,
     findings: Vec<Finding>,
     notes: Vec<String>,
     grants: GrantCounts,
@@ -120,6 +131,26 @@ impl<'a> Planner<'a> {
                 None => protected_aws.insert(p.to_lowercase(), false),
             };
         }
+        let level_bit: HashMap<&str, Levels> = config
+            .levels
+            .keys()
+            .take(128)
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), 1u128 << i))
+            .collect();
+        let mut people = people;
+        for s in &mut people {
+            s.active_mask = s
+                .active
+                .iter()
+                .map(|l| level_bit.get(l).copied().unwrap_or(0))
+                .fold(0, |a, b| a | b);
+            s.if_present_mask = s
+                .if_present
+                .iter()
+                .map(|l| level_bit.get(l).copied().unwrap_or(0))
+                .fold(0, |a, b| a | b);
+        }
         let role_targets = config
             .managed_roles()
             .into_iter()
@@ -136,6 +167,8 @@ impl<'a> Planner<'a> {
         Planner {
             config,
             role_targets,
+            managed_teams: config.managed_teams(),
+            level_bit,
             actual,
             now,
             people,
@@ -164,8 +197,8 @@ impl<'a> Planner<'a> {
                     .iter()
                     .find(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
                 {
-                    let policy = TrustPolicy::from_value(actual_role.trust_policy.clone());
-                    let principals = policy.map(|p| p.allowed_principals()).unwrap_or_default();
+                    // Observation and snapshots have checked the document's shape.
+                    let principals = allowed_principals_in(&actual_role.trust_policy);
                     self.plan_role(&role, &actual_role.arn, &principals);
                 }
             }
@@ -198,39 +231,55 @@ impl<'a> Planner<'a> {
     }
 
     /// The levels that give a GitHub team.
-    fn levels_with_team(&self, slug: &str) -> BTreeSet<&'a str> {
-        self.config
-            .levels
-            .values()
-            .filter(|l| l.github_teams.iter().any(|t| t == slug))
-            .map(|l| l.name.as_str())
-            .collect()
+    fn levels_with_team(&self, slug: &str) -> Levels {
+        self.mask(
+            self.config
+                .levels
+                .values()
+                .filter(|l| l.github_teams.iter().any(|t| t == slug))
+                .map(|l| l.name.as_str()),
+        )
     }
 
-    fn levels_with_role(&self, role: &RoleRef) -> BTreeSet<&'a str> {
-        self.config
-            .levels
-            .values()
-            .filter(|l| l.aws_roles.contains(role))
-            .map(|l| l.name.as_str())
-            .collect()
+    fn levels_with_role(&self, role: &RoleRef) -> Levels {
+        self.mask(
+            self.config
+                .levels
+                .values()
+                .filter(|l| l.aws_roles.contains(role))
+                .map(|l| l.name.as_str()),
+        )
+    }
+
+    /// The set of these levels, as a mask over the config's levels.
+    fn mask<'n>(&self, names: impl IntoIterator<Item = &'n str>) -> Levels {
+        names
+            .into_iter()
+            .map(|n| self.level_bit.get(n).copied().unwrap_or(0))
+            .fold(0, |a, b| a | b)
+    }
+
+    fn has(&self, levels: Levels, name: &str) -> bool {
+        self.level_bit
+            .get(name)
+            .is_some_and(|bit| levels & bit != 0)
     }
 
     /// Why a principal holding a grant (given by `levels`) should not: the kind and the reason.
-    fn why_not(&self, who: Option<usize>, levels: &BTreeSet<&str>) -> (FindingKind, String) {
+    fn why_not(&self, who: Option<usize>, levels: Levels) -> (FindingKind, String) {
         let Some(i) = who else {
             return (FindingKind::Unexpected, "not in the roster".into());
         };
         let s = &self.people[i];
         if let Some(absence) = &s.absence
-            && s.if_present.iter().any(|l| levels.contains(l))
+            && s.if_present_mask & levels != 0
         {
             return (FindingKind::Absent, absence.reason.clone());
         }
         if let Some((level, ended)) = s
             .expired
             .iter()
-            .filter(|(l, _)| levels.contains(l))
+            .filter(|(l, _)| self.has(levels, l))
             .max_by_key(|(_, e)| *e)
         {
             return (
@@ -249,8 +298,8 @@ impl<'a> Planner<'a> {
         (FindingKind::Unexpected, held)
     }
 
-    fn entitled(&self, who: Option<usize>, levels: &BTreeSet<&str>) -> bool {
-        who.is_some_and(|i| self.people[i].active.iter().any(|l| levels.contains(l)))
+    fn entitled(&self, who: Option<usize>, levels: Levels) -> bool {
+        who.is_some_and(|i| self.people[i].active_mask & levels != 0)
     }
 
     fn is_protected_login(&mut self, login: &str) -> bool {
@@ -263,8 +312,9 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// `principal` in lower case.
     fn is_protected_aws(&mut self, principal: &str) -> bool {
-        match self.protected_aws.get_mut(&principal.to_lowercase()) {
+        match self.protected_aws.get_mut(principal) {
             Some(used) => {
                 *used = true;
                 true
@@ -276,7 +326,7 @@ impl<'a> Planner<'a> {
     fn plan_team(&mut self, org: &str, slug: &str, state: &GithubState) {
         let target = github_target(org, slug);
         let levels = self.levels_with_team(slug);
-        let managed = self.config.managed_teams();
+        let managed = self.managed_teams.clone();
         let members = effective_members(state, slug);
         let invitations: Vec<&Invitation> = state
             .team(slug)
@@ -284,15 +334,18 @@ impl<'a> Planner<'a> {
             .unwrap_or_default();
         self.grants.github += members.len() + invitations.len();
 
-        for (login, via) in &members {
+        // In login order, so the findings come out nearly sorted already.
+        let mut ordered: Vec<(&String, &Option<String>)> = members.iter().collect();
+        ordered.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (login, via) in ordered {
             if self.is_protected_login(login) {
                 continue;
             }
             let who = self.by_login.get(login).copied();
-            if self.entitled(who, &levels) {
+            if self.entitled(who, levels) {
                 continue;
             }
-            let (kind, mut reason) = self.why_not(who, &levels);
+            let (kind, mut reason) = self.why_not(who, levels);
             let (action, revocation) = match via {
                 None => (
                     Action::Revoke,
@@ -347,10 +400,10 @@ impl<'a> Planner<'a> {
                         .and_then(|e| self.by_email.get(&e.to_lowercase()))
                 })
                 .copied();
-            if self.entitled(who, &levels) {
+            if self.entitled(who, levels) {
                 continue;
             }
-            let (_, why) = self.why_not(who, &levels);
+            let (_, why) = self.why_not(who, levels);
             let mut reason = format!("invited, but {why}");
             let unmanaged: Vec<&String> = inv
                 .teams
@@ -362,9 +415,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|t| t.to_ascii_lowercase())
                 .filter(|t| {
-                    t != slug
-                        && managed.contains(t)
-                        && self.entitled(who, &self.levels_with_team(t))
+                    t != slug && managed.contains(t) && self.entitled(who, self.levels_with_team(t))
                 })
                 .collect();
             let action = if !unmanaged.is_empty() {
@@ -406,7 +457,7 @@ impl<'a> Planner<'a> {
 
         // Entitled people who hold nothing and have no invitation on the way.
         for i in 0..self.people.len() {
-            if !self.entitled(Some(i), &levels) {
+            if !self.entitled(Some(i), levels) {
                 continue;
             }
             let s = &self.people[i];
@@ -430,7 +481,7 @@ impl<'a> Planner<'a> {
                 .active
                 .iter()
                 .copied()
-                .filter(|l| levels.contains(l))
+                .filter(|l| self.has(levels, l))
                 .collect();
             self.findings.push(Finding {
                 kind: FindingKind::Missing,
@@ -460,7 +511,7 @@ impl<'a> Planner<'a> {
             .as_ref()
             .and_then(|a| a.users_account.as_ref())
             .map(|a| a.id.clone());
-        let mut held: BTreeSet<String> = BTreeSet::new();
+        let mut held: HashSet<String> = HashSet::with_capacity(principals.len());
         for p in principals {
             if matches!(
                 p.kind,
@@ -469,10 +520,12 @@ impl<'a> Planner<'a> {
                 continue;
             }
             self.grants.aws += 1;
-            held.insert(p.value.to_lowercase());
-            if self.is_protected_aws(&p.value) {
+            let lower = p.value.to_lowercase();
+            if self.is_protected_aws(&lower) {
+                held.insert(lower);
                 continue;
             }
+            held.insert(lower.clone());
             let mut finding = Finding {
                 kind: FindingKind::Unattributable,
                 system: System::Aws,
@@ -516,11 +569,11 @@ impl<'a> Planner<'a> {
                     finding.revocation = revoke;
                 }
                 (_, AwsPrincipal::User) => {
-                    let who = self.by_arn.get(&p.value.to_lowercase()).copied();
-                    if self.entitled(who, &levels) {
+                    let who = self.by_arn.get(&lower).copied();
+                    if self.entitled(who, levels) {
                         continue;
                     }
-                    let (kind, reason) = self.why_not(who, &levels);
+                    let (kind, reason) = self.why_not(who, levels);
                     finding.kind = kind;
                     finding.reason = reason;
                     finding.person = who.map(|i| self.people[i].person.email.clone());
@@ -538,7 +591,7 @@ impl<'a> Planner<'a> {
         }
 
         for i in 0..self.people.len() {
-            if !self.entitled(Some(i), &levels) {
+            if !self.entitled(Some(i), levels) {
                 continue;
             }
             let s = &self.people[i];
@@ -552,7 +605,7 @@ impl<'a> Planner<'a> {
                 .active
                 .iter()
                 .copied()
-                .filter(|l| levels.contains(l))
+                .filter(|l| self.has(levels, l))
                 .collect();
             self.findings.push(Finding {
                 kind: FindingKind::Missing,
@@ -728,9 +781,15 @@ fn classify_aws(value: &str) -> AwsPrincipal {
         };
         return AwsPrincipal::UniqueId(kind);
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    if parts.len() == 6 && parts[0] == "arn" {
-        let (service, account, resource) = (parts[2], parts[4], parts[5]);
+    let mut parts = value.splitn(6, ':');
+    if let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
         return match (service, resource) {
             ("iam", "root") => AwsPrincipal::AccountRoot(account.to_string()),
             ("iam", r) if r.starts_with("user/") => AwsPrincipal::User,
@@ -747,8 +806,9 @@ fn classify_aws(value: &str) -> AwsPrincipal {
 /// Members of a team as GitHub counts them: its own, and its child teams'
 /// (recursively), each with the team they are directly in when that is a
 /// child. A direct membership wins over one through a child.
-fn effective_members(state: &GithubState, slug: &str) -> BTreeMap<String, Option<String>> {
-    let mut out: BTreeMap<String, Option<String>> = BTreeMap::new();
+fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<String>> {
+    let mut out: HashMap<String, Option<String>> =
+        HashMap::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
     let mut stack = vec![slug.to_ascii_lowercase()];
     let mut seen = BTreeSet::new();
     while let Some(team) = stack.pop() {
@@ -855,5 +915,7 @@ fn status<'a>(
         if_present,
         expired,
         last_seen,
+        active_mask: 0,
+        if_present_mask: 0,
     }
 }

@@ -190,7 +190,7 @@ pub fn load_source(
 }
 
 fn empty_roster(source: &Source) -> Diagnostic {
-    Diagnostic::error(source, Pos { line: 1, column: 1, width: 1 }, "the roster lists nobody")
+    Diagnostic::error(source, Pos { line: 1, column: 1, width: 1, offset: Some(0) }, "the roster lists nobody")
         .help("an empty or truncated roster would read as \"revoke everyone\", so lapse refuses it; restore the file")
 }
 

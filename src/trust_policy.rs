@@ -71,55 +71,65 @@ impl TrustPolicy {
 
     /// The statements, whether `Statement` is one object or a list.
     pub fn statements(&self) -> Vec<&serde_json::Map<String, Value>> {
-        match self.document.get("Statement") {
-            Some(Value::Object(s)) => vec![s],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
-            _ => Vec::new(),
-        }
+        statements_in(&self.document)
     }
 
     /// Every principal that may assume the role: those of `Allow` statements,
     /// less those an unconditional `Deny` names. Sorted, without repeats.
     pub fn allowed_principals(&self) -> Vec<TrustPrincipal> {
-        let mut allowed = Vec::new();
-        let mut denied = Vec::new();
-        let mut deny_all = false;
-        for statement in self.statements() {
-            let effect = statement
-                .get("Effect")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if effect.eq_ignore_ascii_case("allow") {
-                if let Some(p) = statement.get("Principal") {
-                    allowed.extend(principals_of(p));
-                }
-                if statement.contains_key("NotPrincipal") {
-                    allowed.push(TrustPrincipal {
-                        kind: PrincipalType::Anyone,
-                        value: "*".into(),
-                    });
-                }
-            } else if effect.eq_ignore_ascii_case("deny")
-                && !statement.contains_key("Condition")
-                && let Some(p) = statement.get("Principal")
-            {
-                let named = principals_of(p);
-                deny_all |= named.iter().any(|n| n.kind == PrincipalType::Anyone);
-                denied.extend(named);
-            }
-        }
-        if deny_all {
-            return Vec::new();
-        }
-        allowed.retain(|p| {
-            !denied
-                .iter()
-                .any(|d| d.kind == p.kind && d.value == p.value)
-        });
-        allowed.sort();
-        allowed.dedup();
-        allowed
+        allowed_principals_in(&self.document)
     }
+}
+
+/// The statements of a document, whether `Statement` is one object or a list.
+pub fn statements_in(document: &Value) -> Vec<&serde_json::Map<String, Value>> {
+    match document.get("Statement") {
+        Some(Value::Object(s)) => vec![s],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// [`TrustPolicy::allowed_principals`] of a document already checked, without copying it.
+pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal> {
+    let mut allowed = Vec::new();
+    let mut denied = Vec::new();
+    let mut deny_all = false;
+    for statement in statements_in(document) {
+        let effect = statement
+            .get("Effect")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if effect.eq_ignore_ascii_case("allow") {
+            if let Some(p) = statement.get("Principal") {
+                allowed.extend(principals_of(p));
+            }
+            if statement.contains_key("NotPrincipal") {
+                allowed.push(TrustPrincipal {
+                    kind: PrincipalType::Anyone,
+                    value: "*".into(),
+                });
+            }
+        } else if effect.eq_ignore_ascii_case("deny")
+            && !statement.contains_key("Condition")
+            && let Some(p) = statement.get("Principal")
+        {
+            let named = principals_of(p);
+            deny_all |= named.iter().any(|n| n.kind == PrincipalType::Anyone);
+            denied.extend(named);
+        }
+    }
+    if deny_all {
+        return Vec::new();
+    }
+    allowed.retain(|p| {
+        !denied
+            .iter()
+            .any(|d| d.kind == p.kind && d.value == p.value)
+    });
+    allowed.sort();
+    allowed.dedup();
+    allowed
 }
 
 /// Reads a `Principal` value: `"*"` or a map of type to a string or a list of strings.

@@ -94,6 +94,7 @@ pub fn key_pos(source: &Source, key: &str) -> Pos {
                 line: i as u32 + 1,
                 column: (line.len() - trimmed.len()) as u32 + 1,
                 width: key.len() as u32,
+                offset: None,
             };
         }
     }
@@ -101,6 +102,7 @@ pub fn key_pos(source: &Source, key: &str) -> Pos {
         line: 1,
         column: 1,
         width: 1,
+        offset: None,
     }
 }
 
@@ -110,13 +112,23 @@ pub fn key_pos(source: &Source, key: &str) -> Pos {
 pub fn parse<T: DeserializeOwned + schemars::JsonSchema>(
     source: &Source,
 ) -> Result<T, Diagnostics> {
-    let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
-    let found = scan(source, &schema);
-    if found.has_errors() {
-        return Err(found);
+    let schema = || serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    // A tag needs a `!`; most files have none, and then one pass is enough.
+    if source.text.contains('!') {
+        let found = scan(source, &schema());
+        if found.has_errors() {
+            return Err(found);
+        }
     }
-    serde_saphyr::from_str_with_options::<T>(&source.text, strict_options())
-        .map_err(|err| Diagnostics(vec![to_diagnostic(source, &err)]))
+    serde_saphyr::from_str_with_options::<T>(&source.text, strict_options()).map_err(|err| {
+        // Report every unknown key at once rather than only the first.
+        let found = scan(source, &schema());
+        if found.has_errors() {
+            found
+        } else {
+            Diagnostics(vec![to_diagnostic(source, &err)])
+        }
+    })
 }
 
 /// Where a scan is inside the document.
@@ -132,10 +144,12 @@ enum Frame<'s> {
 }
 
 fn pos_of(span: &serde_saphyr::granit_parser::Span, width: usize) -> Pos {
+    // granit's markers count characters; without a byte offset the line is found by counting lines.
     Pos {
         line: span.start.line() as u32,
         column: span.start.col() as u32 + 1,
         width: width.max(1) as u32,
+        offset: None,
     }
 }
 
@@ -341,6 +355,7 @@ fn to_diagnostic(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
                 line: 1,
                 column: 1,
                 width: 1,
+                offset: None,
             },
             message,
         ),
