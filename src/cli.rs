@@ -249,8 +249,7 @@ pub async fn load_inputs(
     let config = config::load(config_path)?;
     let source = match &config.roster {
         RosterSource::File(path) => {
-            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)
-                .map_err(|d| Diagnostics(vec![d]))?
+            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)?
         }
         RosterSource::Github {
             owner, repo, path, ..

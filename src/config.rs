@@ -391,8 +391,7 @@ impl Config {
 /// Loads and validates `lapse.yaml`. All problems found are returned together.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
     let name = path.display().to_string();
-    let source =
-        yaml::read_source(path, &name, MAX_CONFIG_BYTES).map_err(|d| Diagnostics(vec![d]))?;
+    let source = yaml::read_source(path, &name, MAX_CONFIG_BYTES)?;
     let raw: RawConfig = yaml::parse(&source)?;
     validate(raw, path, &source)
 }

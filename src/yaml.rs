@@ -22,33 +22,49 @@ use crate::diag::{Diagnostic, Diagnostics, Pos, Source};
 const MAX_DEPTH: usize = 32;
 
 /// Reads a file of at most `max_bytes`, refusing anything larger before reading it all.
-pub fn read_source(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Diagnostic> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Diagnostic::file_error(name, format!("cannot open {name}: {e}")))?;
+pub fn read_source(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Diagnostics> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::file_error(
+            name,
+            format!("cannot open {name}: {e}"),
+        )])
+    })?;
     let mut bytes = Vec::new();
     file.take(max_bytes + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Diagnostic::file_error(name, format!("cannot read {name}: {e}")))?;
+        .map_err(|e| {
+            Diagnostics(vec![Diagnostic::file_error(
+                name,
+                format!("cannot read {name}: {e}"),
+            )])
+        })?;
     source_from_bytes(name, bytes, max_bytes)
 }
 
 /// Checks size and encoding of text that came from elsewhere (a file, or the GitHub contents API).
-pub fn source_from_bytes(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<Source, Diagnostic> {
+pub fn source_from_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    max_bytes: u64,
+) -> Result<Source, Diagnostics> {
+    check_bytes(name, bytes, max_bytes).map_err(|d| Diagnostics(vec![d]))
+}
+
+fn check_bytes(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<Source, Box<Diagnostic>> {
     if bytes.len() as u64 > max_bytes {
-        return Err(Diagnostic::file_error(
-            name,
-            format!("{name} is larger than {max_bytes} bytes; lapse refuses to read it"),
-        )
-        .help("check that this is the right file; a roster of 50,000 people fits well within the limit"));
+        return Err(Box::new(
+            Diagnostic::file_error(name, format!("{name} is larger than {max_bytes} bytes; lapse refuses to read it"))
+                .help("check that this is the right file; a roster of 50,000 people fits well within the limit"),
+        ));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::file_error(
+        Box::new(Diagnostic::file_error(
             name,
             format!(
                 "{name} is not UTF-8 text (invalid byte at offset {})",
                 e.utf8_error().valid_up_to()
             ),
-        )
+        ))
     })?;
     Ok(Source {
         name: name.to_string(),
