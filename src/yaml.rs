@@ -47,7 +47,7 @@ pub fn source_from_bytes(
     bytes: Vec<u8>,
     max_bytes: u64,
 ) -> Result<Source, Diagnostics> {
-    check_bytes(name, bytes, max_bytes).map_err(|d| Diagnostics(vec![d]))
+    check_bytes(name, bytes, max_bytes).map_err(|d| Diagnostics(vec![*d]))
 }
 
 fn check_bytes(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<Source, Box<Diagnostic>> {
