@@ -13,6 +13,7 @@ pub mod cycle;
 pub mod daemon;
 pub mod diag;
 pub mod exit;
+pub mod github;
 pub mod live;
 pub mod model;
 pub mod notify;

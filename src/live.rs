@@ -36,8 +36,11 @@ pub async fn connect(config: &Config) -> Result<Systems, String> {
 }
 
 async fn connect_github(config: &Config) -> Result<Arc<dyn GithubSystem>, String> {
-    let _ = config;
-    Err("live GitHub access is not part of this build yet; use plan --state".into())
+    let github = config
+        .github
+        .as_ref()
+        .ok_or("the config manages GitHub teams but has no github section")?;
+    Ok(Arc::new(crate::github::GithubLive::connect(github)?))
 }
 
 async fn connect_aws(config: &Config) -> Result<Arc<dyn AwsSystem>, String> {

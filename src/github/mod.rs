@@ -1,0 +1,118 @@
+//! GitHub as a live system, over the REST API (the same on GitHub Enterprise
+//! Server): reading the managed teams ([`observe`]), revoking memberships and
+//! invitations ([`act`]), and reading a roster kept in a repository
+//! ([`fetch_roster`]). Every request goes through one [`Client`], which holds
+//! the credentials, limits, retries and the request count.
+
+pub mod act;
+pub mod client;
+pub mod observe;
+pub mod roster_source;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub use client::{ApiError, Client, WRITE_PACING_ENV};
+pub use roster_source::{fetch_file, fetch_roster};
+
+use crate::config::GithubConfig;
+use crate::model::System;
+use crate::state::GithubState;
+use crate::system::{
+    Act, ActResult, AuditSink, BoxFuture, GithubScope, ObserveError, ObserveGithub, Planned,
+};
+
+/// Observes and revokes through one client, so one request count covers the
+/// run.
+pub struct GithubLive {
+    client: Client,
+    /// Who each observed invitation is for (login, or email without an
+    /// account), so the audit trail of a cancellation names the person.
+    invitees: Mutex<HashMap<u64, String>>,
+}
+
+impl GithubLive {
+    /// Fails at once, before any request, when credentials are missing.
+    pub fn connect(config: &GithubConfig) -> Result<GithubLive, String> {
+        Ok(GithubLive::with_client(Client::connect(config)?))
+    }
+
+    /// Through a client built by the caller, e.g. with
+    /// [`Client::connect_with_token`].
+    pub fn with_client(client: Client) -> GithubLive {
+        GithubLive {
+            client,
+            invitees: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The least time between two revocations (default one second, or
+    /// [`WRITE_PACING_ENV`]).
+    pub fn with_write_pacing(self, pacing: std::time::Duration) -> Self {
+        self.client.set_write_pacing(pacing);
+        self
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn remember_invitees(&self, state: &GithubState) {
+        let mut invitees = self.invitees.lock().unwrap_or_else(|p| p.into_inner());
+        for invitation in state.teams.iter().flat_map(|t| &t.invitations) {
+            let who = invitation
+                .login
+                .clone()
+                .or_else(|| invitation.email.clone())
+                .unwrap_or_else(|| format!("invitation:{}", invitation.id));
+            invitees.insert(invitation.id, who);
+        }
+    }
+}
+
+impl ObserveGithub for GithubLive {
+    fn observe<'a>(
+        &'a self,
+        scope: &'a GithubScope,
+    ) -> BoxFuture<'a, Result<GithubState, ObserveError>> {
+        Box::pin(async move {
+            let state = observe::observe(&self.client, scope)
+                .await
+                .map_err(|message| ObserveError {
+                    system: System::Github,
+                    message,
+                })?;
+            self.remember_invitees(&state);
+            Ok(state)
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.client.requests()
+    }
+}
+
+impl Act for GithubLive {
+    fn system(&self) -> System {
+        System::Github
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        batch: Vec<Planned>,
+        audit: &'a dyn AuditSink,
+    ) -> BoxFuture<'a, Vec<ActResult>> {
+        Box::pin(async move {
+            let invitees = self
+                .invitees
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            act::revoke(&self.client, batch, audit, &invitees).await
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.client.requests()
+    }
+}

@@ -1,0 +1,551 @@
+//! The live GitHub client through the library: observation as the planner
+//! receives it, revocation with its audit trail, pacing and faults, App
+//! tokens that expire, and rosters read from a repository.
+
+mod github_support;
+
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use github_support::*;
+use lapse::config::{self, Config, GithubConfig};
+use lapse::github::{Client, GithubLive, fetch_file, fetch_roster};
+use lapse::model::{Outcome, Revocation};
+use lapse::state::{GithubState, Invitation, Member, TeamRole, TeamState};
+use lapse::system::{Act, AuditEvent, AuditSink, GithubScope, ObserveGithub, Planned};
+use lapse_test_support::github::Role;
+
+/// Records every audit event; refuses intents when told to.
+#[derive(Default)]
+struct Audit {
+    events: Mutex<Vec<AuditEvent>>,
+    refuse_intents: bool,
+}
+
+impl AuditSink for Audit {
+    fn record(&self, event: AuditEvent) -> Result<(), String> {
+        if self.refuse_intents && event.phase == "intent" {
+            return Err("disk full".into());
+        }
+        self.events.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+impl Audit {
+    fn phases(&self) -> Vec<(String, String, Option<Outcome>)> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| (e.phase.to_owned(), e.principals.join(","), e.result))
+            .collect()
+    }
+}
+
+fn load(files: &Files) -> Config {
+    config::load(&files.config()).unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn github_config(world: &World) -> GithubConfig {
+    let files = files(world.github.base_url(), Auth::Token, ROSTER);
+    load(&files).github.unwrap()
+}
+
+/// A client whose writes are `pacing` apart. The files live until it is
+/// built, which reads the App key.
+fn connect_paced(world: &World, auth: Auth, pacing: Duration) -> GithubLive {
+    let token = matches!(auth, Auth::Token);
+    let files = files(world.github.base_url(), auth, ROSTER);
+    let config = load(&files).github.unwrap();
+    let client = if token {
+        Client::connect_with_token(&config, TOKEN)
+    } else {
+        Client::connect(&config)
+    };
+    GithubLive::with_client(client.unwrap()).with_write_pacing(pacing)
+}
+
+fn connect(world: &World, auth: Auth) -> GithubLive {
+    connect_paced(world, auth, Duration::from_millis(50))
+}
+
+fn scope(teams: &[&str]) -> GithubScope {
+    GithubScope {
+        org: ORG.into(),
+        teams: teams.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+fn member(login: &str, role: TeamRole) -> Member {
+    Member {
+        login: login.into(),
+        role,
+    }
+}
+
+fn planned(finding: usize, revocation: Revocation) -> Planned {
+    Planned {
+        finding,
+        revocation,
+        reason: format!("reason {finding}"),
+    }
+}
+
+fn membership(team: &str, login: &str) -> Revocation {
+    Revocation::TeamMembership {
+        org: ORG.into(),
+        team: team.into(),
+        login: login.into(),
+    }
+}
+
+fn invitation(id: u64) -> Revocation {
+    Revocation::Invitation {
+        org: ORG.into(),
+        invitation_id: id,
+    }
+}
+
+fn deletes(world: &World) -> Vec<String> {
+    world
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path_and_query)
+        .collect()
+}
+
+#[tokio::test]
+async fn observation_gives_direct_members_every_descendant_and_whole_invitations() {
+    let world = world();
+    let live = connect(&world, Auth::Token);
+
+    let state = live.observe(&scope(&["deploy", "admin"])).await.unwrap();
+
+    let want = GithubState {
+        org: ORG.into(),
+        teams: vec![
+            TeamState {
+                slug: "admin".into(),
+                parent: None,
+                // dave is also in admin-oncall, so he reads as a member through it.
+                members: vec![
+                    member("alice", TeamRole::Maintainer),
+                    member("mallory", TeamRole::Member),
+                ],
+                invitations: vec![
+                    Invitation {
+                        id: world.eve,
+                        login: Some("eve".into()),
+                        email: None,
+                        teams: vec!["admin".into()],
+                    },
+                    Invitation {
+                        id: world.frank,
+                        login: Some("frank".into()),
+                        email: None,
+                        teams: vec!["admin".into(), "social".into()],
+                    },
+                ],
+            },
+            TeamState {
+                slug: "admin-oncall".into(),
+                parent: Some("admin".into()),
+                members: vec![
+                    member("bob", TeamRole::Member),
+                    member("dave", TeamRole::Member),
+                ],
+                invitations: vec![],
+            },
+            TeamState {
+                slug: "admin-oncall-nights".into(),
+                parent: Some("admin-oncall".into()),
+                members: vec![member("nina", TeamRole::Member)],
+                invitations: vec![],
+            },
+            TeamState {
+                slug: "deploy".into(),
+                parent: None,
+                members: vec![
+                    member("alice", TeamRole::Member),
+                    member("bob", TeamRole::Member),
+                    member("carol", TeamRole::Member),
+                ],
+                invitations: vec![Invitation {
+                    id: world.grace,
+                    login: Some("grace".into()),
+                    email: None,
+                    teams: vec!["deploy".into()],
+                }],
+            },
+        ],
+    };
+    assert_eq!(state, want);
+    assert_eq!(ObserveGithub::requests(&live), WORLD_PLAN_REQUESTS);
+    assert_eq!(world.github.request_count() as u64, WORLD_PLAN_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_managed_child_team_is_read_once_with_its_parent() {
+    let world = world();
+    let live = connect(&world, Auth::Token);
+
+    let state = live
+        .observe(&scope(&["admin", "admin-oncall"]))
+        .await
+        .unwrap();
+
+    let oncall = state.team("admin-oncall").unwrap();
+    assert_eq!(oncall.parent.as_deref(), Some("admin"));
+    assert!(oncall.invitations.is_empty());
+    assert_eq!(state.teams.len(), 3);
+    // admin's 4 and its invitations, admin-oncall's 3 and its invitations,
+    // the grandchild's 3, frank's invitation teams.
+    assert_eq!(ObserveGithub::requests(&live), 4 + 4 + 3 + 1);
+}
+
+#[tokio::test]
+async fn a_read_that_keeps_failing_fails_the_observation() {
+    let world = world();
+    world
+        .github
+        .fail_requests("/teams/admin-oncall-nights/teams", 10, 500);
+    let live = connect(&world, Auth::Token);
+
+    let error = live.observe(&scope(&["admin"])).await.unwrap_err();
+
+    assert!(
+        error
+            .message
+            .contains("GET /orgs/acme/teams/admin-oncall-nights/teams?per_page=100"),
+        "{error}"
+    );
+    assert!(
+        error.message.contains("no usable answer after 5 attempts"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_membership_removes_it_between_two_audit_records() {
+    let world = world();
+    let live = connect(&world, Auth::Token);
+    let audit = Audit::default();
+
+    let results = live
+        .revoke(vec![planned(4, membership("admin", "mallory"))], &audit)
+        .await;
+
+    assert_eq!(results.len(), 1);
+    assert_eq!((results[0].finding, results[0].outcome), (4, Outcome::Done));
+    assert_eq!(
+        world.github.direct_members(ORG, "admin"),
+        vec![
+            ("alice".to_owned(), Role::Maintainer),
+            ("dave".to_owned(), Role::Member)
+        ]
+    );
+    assert_eq!(
+        world.github.direct_members(ORG, "social").len(),
+        1,
+        "mallory stays in social"
+    );
+    assert_eq!(
+        audit.phases(),
+        vec![
+            ("intent".to_owned(), "mallory".to_owned(), None),
+            (
+                "result".to_owned(),
+                "mallory".to_owned(),
+                Some(Outcome::Done)
+            ),
+        ]
+    );
+    let events = audit.events.lock().unwrap();
+    assert_eq!(events[0].target, "github:acme/admin");
+    assert_eq!(events[0].reason, "reason 4");
+    assert_eq!(
+        deletes(&world),
+        vec!["/orgs/acme/teams/admin/memberships/mallory"]
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_shared_by_findings_is_cancelled_once() {
+    let world = world();
+    let extra = world
+        .github
+        .org(ORG)
+        .invite_login("ivan", &["admin", "deploy"]);
+    let live = connect(&world, Auth::Token);
+    live.observe(&scope(&["admin", "deploy"])).await.unwrap();
+    let audit = Audit::default();
+
+    let results = live
+        .revoke(
+            vec![planned(1, invitation(extra)), planned(2, invitation(extra))],
+            &audit,
+        )
+        .await;
+
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| (r.finding, r.outcome))
+            .collect::<Vec<_>>(),
+        vec![(1, Outcome::Done), (2, Outcome::Done)]
+    );
+    assert_eq!(
+        deletes(&world),
+        vec![format!("/orgs/acme/invitations/{extra}")]
+    );
+    let open: Vec<u64> = world.github.invitations(ORG).iter().map(|i| i.id).collect();
+    assert_eq!(open, vec![world.eve, world.frank, world.grace]);
+    // The audit trail names the invitee, learnt from the observation.
+    assert_eq!(
+        audit.phases(),
+        vec![
+            ("intent".to_owned(), "ivan".to_owned(), None),
+            ("result".to_owned(), "ivan".to_owned(), Some(Outcome::Done)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn grants_already_gone_are_done_but_a_vanished_team_is_reported() {
+    let world = world();
+    let live = connect(&world, Auth::Token);
+    let audit = Audit::default();
+
+    let results = live
+        .revoke(
+            vec![
+                planned(0, membership("admin", "nobody")),
+                planned(1, invitation(999_999)),
+                planned(2, membership("admni", "mallory")),
+            ],
+            &audit,
+        )
+        .await;
+
+    assert_eq!(results[0].outcome, Outcome::Done);
+    assert_eq!(results[1].outcome, Outcome::Done);
+    assert_eq!(results[2].outcome, Outcome::Failed);
+    let error = results[2].error.as_deref().unwrap();
+    assert!(
+        error.contains("team github:acme/admni no longer exists"),
+        "{error}"
+    );
+    assert_eq!(world.github.direct_members(ORG, "admin").len(), 3);
+    assert_eq!(world.github.invitations(ORG).len(), 3);
+    let last = audit.events.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last.result, Some(Outcome::Failed));
+    assert!(last.error.unwrap().contains("no longer exists"));
+}
+
+#[tokio::test]
+async fn writes_are_serial_and_paced() {
+    let world = world();
+    world.github.set_latency(Duration::from_millis(20));
+    let live = connect_paced(&world, Auth::Token, Duration::from_millis(300));
+    let audit = Audit::default();
+    let batch = |a: &str| vec![planned(0, membership("deploy", a))];
+
+    // Two revokers at once, as apply may call them: still one write at a time.
+    let (first, second) = tokio::join!(
+        live.revoke(batch("carol"), &audit),
+        live.revoke(
+            vec![
+                planned(1, membership("admin", "mallory")),
+                planned(2, invitation(world.eve))
+            ],
+            &audit
+        ),
+    );
+
+    assert!(
+        first
+            .iter()
+            .chain(&second)
+            .all(|r| r.outcome == Outcome::Done)
+    );
+    let times: Vec<Duration> = world
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.at.duration_since(UNIX_EPOCH).unwrap())
+        .collect();
+    assert_eq!(times.len(), 3);
+    let mut sorted = times.clone();
+    sorted.sort();
+    for pair in sorted.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(300),
+            "writes {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    assert_eq!(world.github.direct_members(ORG, "deploy").len(), 2);
+    assert_eq!(world.github.direct_members(ORG, "admin").len(), 2);
+    assert_eq!(world.github.invitations(ORG).len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_write_is_retried_and_a_refused_one_does_not_stop_the_rest() {
+    let world = world();
+    world.github.fail_requests("/memberships/mallory", 1, 502);
+    world.github.fail_requests("/memberships/carol", 1, 403);
+    let live = connect(&world, Auth::Token);
+    let audit = Audit::default();
+
+    let results = live
+        .revoke(
+            vec![
+                planned(0, membership("admin", "mallory")),
+                planned(1, membership("deploy", "carol")),
+                planned(2, invitation(world.eve)),
+            ],
+            &audit,
+        )
+        .await;
+
+    assert_eq!(results[0].outcome, Outcome::Done);
+    assert_eq!(results[1].outcome, Outcome::Failed);
+    let error = results[1].error.as_deref().unwrap();
+    assert!(
+        error.contains("DELETE /orgs/acme/teams/deploy/memberships/carol: GitHub answered 403"),
+        "{error}"
+    );
+    assert_eq!(results[2].outcome, Outcome::Done);
+    assert_eq!(world.github.direct_members(ORG, "admin").len(), 2);
+    assert_eq!(
+        world.github.direct_members(ORG, "deploy").len(),
+        3,
+        "carol stays"
+    );
+    assert_eq!(world.github.invitations(ORG).len(), 2);
+    assert_eq!(deletes(&world).len(), 4, "mallory twice, carol, eve");
+    assert_eq!(Act::requests(&live), 4);
+}
+
+#[tokio::test]
+async fn nothing_is_deleted_when_the_intent_cannot_be_recorded() {
+    let world = world();
+    let live = connect(&world, Auth::Token);
+    let audit = Audit {
+        refuse_intents: true,
+        ..Audit::default()
+    };
+
+    let results = live
+        .revoke(vec![planned(0, membership("admin", "mallory"))], &audit)
+        .await;
+
+    assert_eq!(results[0].outcome, Outcome::Failed);
+    assert!(results[0].error.as_deref().unwrap().contains("disk full"));
+    assert_eq!(world.github.request_count(), 0);
+    assert_eq!(world.github.direct_members(ORG, "admin").len(), 3);
+}
+
+#[tokio::test]
+async fn app_tokens_are_renewed_when_near_expiry_or_refused() {
+    let world = world();
+    let live = connect(&world, Auth::App);
+
+    live.observe(&scope(&["deploy"])).await.unwrap();
+    assert_eq!(world.github.installation_tokens_issued(), 1);
+
+    // GitHub stops accepting the token: 401, a new token, and on.
+    world.github.expire_installation_tokens();
+    live.observe(&scope(&["deploy"])).await.unwrap();
+    // The reads in flight were refused together; one new token serves them all.
+    assert_eq!(world.github.installation_tokens_issued(), 2);
+    assert!(world.github.count_requests(|r| r.status == 401) >= 1);
+
+    // A token with under a minute left is replaced before it is used.
+    world
+        .github
+        .set_installation_token_lifetime(Duration::from_secs(30));
+    world.github.expire_installation_tokens();
+    let audit = Audit::default();
+    let results = live
+        .revoke(vec![planned(0, membership("deploy", "carol"))], &audit)
+        .await;
+    assert_eq!(results[0].outcome, Outcome::Done);
+    let issued = world.github.installation_tokens_issued();
+    let refused = world.github.count_requests(|r| r.status == 401);
+    live.observe(&scope(&["deploy"])).await.unwrap();
+    assert!(world.github.installation_tokens_issued() > issued);
+    assert_eq!(
+        world.github.count_requests(|r| r.status == 401),
+        refused,
+        "replaced before use, not after a refusal"
+    );
+    assert_eq!(world.github.direct_members(ORG, "deploy").len(), 2);
+}
+
+#[tokio::test]
+async fn a_roster_is_read_from_a_repository_at_a_ref() {
+    let world = world();
+    // `fetch_roster` connects as the config says: here as the App.
+    let app = files(world.github.base_url(), Auth::App, ROSTER);
+    let config = load(&app).github.unwrap();
+    world
+        .github
+        .file("acme", "access", "people/users.yaml", ROSTER);
+    world
+        .github
+        .file_at_ref("acme", "access", "v1", "people/users.yaml", "- old\n");
+    let big = format!("# {}\n{ROSTER}", "x".repeat(2 * 1024 * 1024));
+    world.github.file("acme", "access", "big.yaml", &big);
+
+    let head = fetch_roster(&config, "acme", "access", "people/users.yaml", None)
+        .await
+        .unwrap();
+    assert_eq!(head, ROSTER.as_bytes());
+    let tagged = fetch_roster(&config, "acme", "access", "people/users.yaml", Some("v1"))
+        .await
+        .unwrap();
+    assert_eq!(tagged, b"- old\n");
+    let large = fetch_roster(&config, "acme", "access", "big.yaml", None)
+        .await
+        .unwrap();
+    assert_eq!(large.len(), big.len(), "files over 1 MB come whole");
+
+    let missing = fetch_roster(&config, "acme", "access", "people/nope.yaml", None)
+        .await
+        .unwrap_err();
+    assert!(
+        missing.starts_with("github:acme/access/people/nope.yaml: not found"),
+        "{missing}"
+    );
+    let bad_ref = fetch_roster(&config, "acme", "access", "people/users.yaml", Some("v9"))
+        .await
+        .unwrap_err();
+    assert!(bad_ref.contains("@v9: not found"), "{bad_ref}");
+    let directory = fetch_roster(&config, "acme", "access", "people", None)
+        .await
+        .unwrap_err();
+    assert!(directory.contains("is a directory"), "{directory}");
+    // The same read through a client the caller holds.
+    let client = Client::connect_with_token(&github_config(&world), TOKEN).unwrap();
+    let again = fetch_file(&client, "acme", "access", "people/users.yaml", None)
+        .await
+        .unwrap();
+    assert_eq!(again, ROSTER.as_bytes());
+    assert_eq!(client.requests(), 1);
+
+    let accepts: Vec<String> = world
+        .github
+        .requests()
+        .into_iter()
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(
+        accepts.contains(&"/repos/acme/access/contents/people/users.yaml?ref=v1".to_owned()),
+        "{accepts:?}"
+    );
+}
