@@ -800,16 +800,20 @@ fn backoff(fault: u32) -> Duration {
 /// The text of an error and every error under it: octocrab's own Display is
 /// just "GitHub"-level, the cause is underneath.
 fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut text = String::new();
     let mut current = Some(error);
     while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
+        // Wrappers often repeat their cause's text; say each thing once.
+        let part = e.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
         }
         current = e.source();
     }
-    parts.join(": ")
+    text
 }
 
 /// Visible ASCII only: what an `Authorization` header can carry (octocrab

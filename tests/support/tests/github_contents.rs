@@ -156,3 +156,30 @@ async fn the_raw_media_type_returns_the_bytes_and_directories_list_entries() {
     assert_eq!(entries, [("teams", "dir"), ("users.yaml", "file")]);
     assert!(listing.items.iter().all(|item| item.content.is_none()));
 }
+
+#[tokio::test]
+async fn files_over_a_megabyte_come_whole_only_as_raw() {
+    let github = FakeGithub::start();
+    let big = "#".repeat(1024 * 1024 + 1);
+    github.file("alphagov", "access", "big.yaml", &big);
+    let octocrab = client(&github);
+
+    let items = octocrab
+        .repos("alphagov", "access")
+        .get_content()
+        .path("big.yaml")
+        .send()
+        .await
+        .unwrap();
+    let file = &items.items[0];
+    assert_eq!(file.size as usize, big.len());
+    assert_eq!(file.encoding.as_deref(), Some("none"));
+    assert_eq!(file.content.as_deref(), Some(""));
+
+    let raw = octocrab
+        .repos("alphagov", "access")
+        .raw_file("main".to_owned(), "big.yaml")
+        .await
+        .unwrap();
+    assert_eq!(octocrab.body_to_string(raw).await.unwrap(), big);
+}

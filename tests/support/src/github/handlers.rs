@@ -342,6 +342,9 @@ pub(crate) async fn get_contents(
     contents(&shared, &owner, &repo, &path, raw.as_deref(), &headers)
 }
 
+/// The largest file GitHub returns inside the JSON form of the contents API.
+const JSON_CONTENT_LIMIT: usize = 1024 * 1024;
+
 /// Git's blob id: SHA-1 of `blob <len>\0<bytes>`, which is what GitHub puts in `sha`.
 fn git_blob_sha(bytes: &[u8]) -> String {
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY);
@@ -431,8 +434,15 @@ fn contents(
         }
         let sha = git_blob_sha(bytes);
         let mut body = entry(path, "file", &sha, bytes.len());
-        body["encoding"] = json!("base64");
-        body["content"] = json!(wrapped_base64(bytes));
+        // GitHub: files of 1-100 MB come whole only in the raw media type;
+        // the JSON form leaves `content` empty with encoding "none".
+        if bytes.len() > JSON_CONTENT_LIMIT {
+            body["encoding"] = json!("none");
+            body["content"] = json!("");
+        } else {
+            body["encoding"] = json!("base64");
+            body["content"] = json!(wrapped_base64(bytes));
+        }
         return Ok(Json(body).into_response());
     }
 
