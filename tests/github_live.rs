@@ -188,6 +188,38 @@ async fn observation_gives_direct_members_every_descendant_and_whole_invitations
 }
 
 #[tokio::test]
+async fn reads_never_exceed_the_configured_concurrency() {
+    let world = world();
+    let latency = Duration::from_millis(100);
+    world.github.set_latency(latency);
+    let mut config = github_config(&world);
+    config.concurrency = 2;
+    let live = GithubLive::with_client(Client::connect_with_token(&config, TOKEN).unwrap());
+
+    let started = std::time::Instant::now();
+    live.observe(&scope(&["deploy", "admin"])).await.unwrap();
+
+    // Each request is in flight for at least `latency` after it arrives, so
+    // with two at a time no three arrive within less than that.
+    let mut arrivals: Vec<Duration> = world
+        .github
+        .requests()
+        .into_iter()
+        .map(|r| r.at.duration_since(UNIX_EPOCH).unwrap())
+        .collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len() as u64, WORLD_PLAN_REQUESTS);
+    for three in arrivals.windows(3) {
+        assert!(
+            three[2] - three[0] >= latency - Duration::from_millis(10),
+            "three requests within {:?}",
+            three[2] - three[0]
+        );
+    }
+    assert!(started.elapsed() >= latency * 7, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn a_managed_child_team_is_read_once_with_its_parent() {
     let world = world();
     let live = connect(&world, Auth::Token);
