@@ -14,7 +14,6 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{ConfigLoader, Region, SdkConfig};
 use aws_sdk_iam::config::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_iam::error::DisplayErrorContext;
 use aws_smithy_http_client::Connector;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -152,7 +151,7 @@ async fn check_credentials(base: &SdkConfig) -> Result<(), String> {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(error)) => Err(format!(
             "no AWS credentials found (looked in {WHERE}): {}",
-            DisplayErrorContext(&error)
+            super::causes(&error)
         )),
         Err(_) => Err(format!(
             "no AWS credentials within {} s (looked in {WHERE})",
