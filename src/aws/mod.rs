@@ -82,16 +82,16 @@ impl ObserveAws for IamSystem {
                     _ => Ok(None),
                 }
             };
-            let (roles, activity) = tokio::join!(
+            // The first failure ends both reads: no partial state is kept.
+            let (roles, activity) = tokio::try_join!(
                 observe::read_roles(&self.accounts, &scope.roles, self.concurrency),
                 activity
-            );
-            let error = |message| ObserveError {
+            )
+            .map_err(|message| ObserveError {
                 system: System::Aws,
                 message,
-            };
-            let roles = roles.map_err(error)?;
-            let (users, activity_source) = match activity.map_err(error)? {
+            })?;
+            let (users, activity_source) = match activity {
                 Some((users, source)) => (Some(users), Some(source.to_string())),
                 None => (None, None),
             };
