@@ -427,3 +427,34 @@ async fn revoking_active_sessions_puts_aws_deny_policy_on_the_role() {
                "Condition": {"DateLessThan": {"aws:TokenIssueTime": null}}}})
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_written_when_the_intent_cannot_be_recorded() {
+    let moto = Moto::start();
+    let production = iam_in(&moto, PRODUCTION).await;
+    let both = allow(json!([user_arn(ALICE), user_arn(BOB)]));
+    create_role(&production, "admin", &both).await;
+    let (_workspace, system) = system(&moto, "").await;
+    moto.reset_counts();
+
+    let results = system
+        .revoke(
+            vec![planned(0, &role_arn(PRODUCTION, "admin"), &user_arn(BOB))],
+            &FullDisk,
+        )
+        .await;
+
+    assert_outcome(
+        &results,
+        0,
+        Outcome::Failed,
+        "audit intent could not be recorded",
+    );
+    assert_outcome(&results, 0, Outcome::Failed, "No space left on device");
+    assert!(
+        !moto
+            .request_counts_by_action()
+            .contains_key("UpdateAssumeRolePolicy")
+    );
+    assert_eq!(trust_policy(&production, "admin").await, both);
+}
