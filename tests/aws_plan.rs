@@ -87,15 +87,18 @@ async fn plans_roles_in_two_accounts_reached_through_sts() {
             finding("unexpected", &staging_admin, &user_arn(BOB), "revoke"),
         ]
     );
-    // Each account was assumed once; two managed roles or fewer per account
-    // are read with GetRole; activity came from the credential report.
+    // Each account was assumed once; one managed role is read with GetRole,
+    // two with one ListRoles page; activity came from the credential report.
     let counts = moto.request_counts();
     assert_eq!(counts.by_action["AssumeRole"], 2);
     assert_eq!(counts.by_account[PRODUCTION]["GetRole"], 1);
-    assert_eq!(counts.by_account[STAGING]["GetRole"], 2);
+    assert!(!counts.by_account[PRODUCTION].contains_key("ListRoles"));
+    assert_eq!(counts.by_account[STAGING]["ListRoles"], 1);
+    assert!(!counts.by_account[STAGING].contains_key("GetRole"));
+    assert_eq!(counts.by_account[USERS]["GenerateCredentialReport"], 2);
     assert_eq!(counts.by_account[USERS]["GetCredentialReport"], 1);
-    assert!(!counts.by_action.contains_key("ListRoles"));
     assert!(!counts.by_action.contains_key("ListUsers"));
+    assert_eq!(counts.total, 7);
     assert_eq!(report["api_calls"]["aws"], json!(counts.total));
 }
 
@@ -337,7 +340,7 @@ async fn request_counts_match_motos_own_retries_included() {
     let workspace = Workspace::new(&config_yaml(&moto.endpoint_url(), levels(), ""), &roster());
     moto.inject_fault(
         Fault::throttling()
-            .on_action("GetRole")
+            .on_action("ListRoles")
             .in_account(STAGING)
             .times(2),
     );
@@ -355,16 +358,16 @@ async fn request_counts_match_motos_own_retries_included() {
     assert_eq!(moto.pending_faults(), 0);
     let counts = moto.request_counts();
     assert_eq!(
-        counts.by_account[STAGING]["GetRole"], 4,
-        "two roles, two throttled attempts"
+        counts.by_account[STAGING]["ListRoles"], 3,
+        "one page, two throttled attempts"
     );
     assert_eq!(
         counts.by_action["AssumeRole"], 3,
         "two accounts, one failed attempt"
     );
     assert_eq!(report["api_calls"]["aws"], json!(counts.total));
-    // 3 AssumeRole + 5 GetRole + 3 for the credential report.
-    assert_eq!(counts.total, 11);
+    // 3 AssumeRole + 1 GetRole + 3 ListRoles + 3 for the credential report.
+    assert_eq!(counts.total, 10);
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! IAM as a live system: reads the managed roles' trust policies and the
 //! users account's activity, and revokes by rewriting trust policies.
 //!
-//! One [`IamSystem`] holds a client per account (see [`accounts`]) and one
+//! One [`IamSystem`] holds a client per account and one
 //! request counter, so observation and revocation in a run share
 //! credentials, AssumeRole sessions and the count reported as `api_calls.aws`.
 
-pub mod accounts;
+mod accounts;
 mod act;
 mod activity;
 mod observe;

@@ -12,11 +12,12 @@ use crate::config::RoleRef;
 use crate::state::{RoleState, role_arn_key};
 use crate::trust_policy::TrustPolicy;
 
-/// Up to this many managed roles in an account, one GetRole each is cheapest:
-/// ListRoles costs at least one request too, and more in an account of over
-/// [`LIST_ROLES_PAGE`] roles. Above it, ListRoles almost always wins: most
-/// accounts hold fewer than a thousand roles, so one page covers them all.
-pub const GET_ROLE_MAX: usize = 2;
+/// Up to this many managed roles in an account, one GetRole each is
+/// cheapest. ListRoles (pages of [`LIST_ROLES_PAGE`], stopping at the page
+/// that completes the set) costs one request in an account of up to a
+/// thousand roles, so from two managed roles on it costs no more than GetRole
+/// unless the account holds over two thousand roles, which is rare.
+pub const GET_ROLE_MAX: usize = 1;
 
 /// The most roles IAM puts in one ListRoles page.
 pub const LIST_ROLES_PAGE: i32 = 1000;
