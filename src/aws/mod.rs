@@ -1,9 +1,9 @@
 //! IAM as a live system: reads the managed roles' trust policies and the
 //! users account's activity, and revokes by rewriting trust policies.
 //!
-//! One [`IamSystem`] holds a client per account and one
-//! request counter, so observation and revocation in a run share
-//! credentials, AssumeRole sessions and the count reported as `api_calls.aws`.
+//! One [`IamSystem`] holds a client per account and one request counter, so
+//! observation and revocation in a run share credentials, AssumeRole
+//! sessions and the count reported as `api_calls.aws`.
 
 mod accounts;
 mod act;
