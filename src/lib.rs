@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod cycle;

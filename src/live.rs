@@ -44,6 +44,10 @@ async fn connect_github(config: &Config) -> Result<Arc<dyn GithubSystem>, String
 }
 
 async fn connect_aws(config: &Config) -> Result<Arc<dyn AwsSystem>, String> {
-    let _ = config;
-    Err("live IAM access is not part of this build yet; use plan --state".into())
+    let aws = config
+        .aws
+        .as_ref()
+        .ok_or("the config has no `aws` section")?;
+    let system = crate::aws::IamSystem::connect(aws).await?;
+    Ok(Arc::new(system))
 }
