@@ -115,9 +115,13 @@ pub fn json_logs() -> bool {
     }
 }
 
+/// Our own events at info; octocrab's are off, since its request spans and
+/// errors can carry URLs and bodies that say nothing useful to an operator.
+const DEFAULT_LOG_FILTER: &str = "info,octocrab=off";
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAPSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter);
@@ -252,13 +256,31 @@ pub async fn load_inputs(
             yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)?
         }
         RosterSource::Github {
-            owner, repo, path, ..
+            owner,
+            repo,
+            path,
+            reference,
         } => {
-            let name = format!("github:{owner}/{repo}/{path}");
-            return Err(Diagnostics(vec![Diagnostic::file_error(
-                &name,
-                "reading the roster from GitHub needs the live GitHub client",
-            )]));
+            let name = match reference {
+                Some(r) => format!("github:{owner}/{repo}/{path}@{r}"),
+                None => format!("github:{owner}/{repo}/{path}"),
+            };
+            // Config validation guarantees the section; this only guards the invariant.
+            let Some(github) = &config.github else {
+                return Err(Diagnostics(vec![Diagnostic::file_error(
+                    &name,
+                    "the roster is read from GitHub, but the config has no `github` section",
+                )]));
+            };
+            let bytes =
+                crate::github::fetch_roster(github, owner, repo, path, reference.as_deref())
+                    .await
+                    .map_err(|e| {
+                        Diagnostics(vec![Diagnostic::file_error(&name, e).help(
+                            "check the repository, path and ref, and that lapse's GitHub credentials can read its contents",
+                        )])
+                    })?;
+            yaml::source_from_bytes(&name, bytes, roster::MAX_ROSTER_BYTES)?
         }
     };
     let loaded = roster::load_source(&source, &config, now)?;

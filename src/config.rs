@@ -421,6 +421,16 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
             None
         }
     };
+    if matches!(roster, Some(RosterSource::Github { .. })) && raw.github.is_none() {
+        diags.push(
+            Diagnostic::error(
+                source,
+                pos(&raw.roster),
+                "the roster is read from GitHub, but this config has no `github` section",
+            )
+            .help("add a `github` section with `org` and credentials (`token_env` or `app`), or point `roster` at a file"),
+        );
+    }
 
     let schedule = match &raw.schedule {
         Some(s) => {

@@ -389,3 +389,80 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
     again.assert_code(0);
     assert_eq!(github.count_requests(|r| r.method == "DELETE"), 3);
 }
+
+/// Points the config's roster at `source` instead of the local file.
+fn roster_from(files: &Files, source: &str) {
+    let config = std::fs::read_to_string(files.config()).unwrap();
+    let config = config.replace("roster: users.yaml", &format!("roster: {source}"));
+    std::fs::write(files.config(), config).unwrap();
+    std::fs::remove_file(files.dir.path().join("users.yaml")).unwrap();
+}
+
+#[test]
+fn the_roster_is_read_from_a_repository_at_a_ref() {
+    let world = world();
+    // The default branch holds a roster that grants nothing: reading it
+    // instead of the ref would change every finding.
+    world.github.file(
+        "acme",
+        "access",
+        "rosters/users.yaml",
+        "- email: x@example.org\n  access: deploy\n  attestations: [bpss]\n",
+    );
+    world
+        .github
+        .file_at_ref("acme", "access", "release", "rosters/users.yaml", ROSTER);
+    let files = files(world.github.base_url(), Auth::Token, ROSTER);
+    roster_from(&files, "github:acme/access/rosters/users.yaml@release");
+
+    let run = plan(&files.config());
+
+    run.assert_code(2);
+    assert_eq!(findings(&run.report()), expected_findings());
+    no_deletes(&world);
+}
+
+#[test]
+fn a_bad_roster_in_a_repository_is_reported_where_it_is_and_changes_nothing() {
+    let world = world();
+    let broken = ROSTER.replace(
+        "  access: deploy\n  attestations: [bpss]\n  absent_since",
+        "  acess: deploy\n  attestations: [bpss]\n  absent_since",
+    );
+    world.github.file("acme", "access", "users.yaml", broken);
+    let files = files(world.github.base_url(), Auth::Token, ROSTER);
+    roster_from(&files, "github:acme/access/users.yaml");
+
+    let run = lapse("apply", &files.config(), Some(TOKEN), &["--yes"]);
+
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("github:acme/access/users.yaml:15:3") && run.stderr.contains("acess"),
+        "{}",
+        run.stderr
+    );
+    no_deletes(&world);
+
+    roster_from_missing(&world, &files);
+}
+
+/// A roster path that is not in the repository is an error naming it, not an empty roster.
+fn roster_from_missing(world: &World, files: &Files) {
+    let config = std::fs::read_to_string(files.config()).unwrap();
+    let config = config.replace(
+        "github:acme/access/users.yaml",
+        "github:acme/access/missing.yaml",
+    );
+    std::fs::write(files.config(), config).unwrap();
+
+    let run = plan(&files.config());
+
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("github:acme/access/missing.yaml") && run.stderr.contains("not found"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(TOKEN));
+    no_deletes(world);
+}
