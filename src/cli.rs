@@ -159,6 +159,12 @@ pub fn main() -> ExitCode {
 }
 
 async fn dispatch(command: Command) -> Exit {
+    if matches!(
+        command,
+        Command::Plan { .. } | Command::Apply { .. } | Command::Snapshot { .. }
+    ) {
+        crate::progress::show_on_terminal();
+    }
     match command {
         Command::Validate(common) => validate(&common),
         Command::Plan {
@@ -431,7 +437,9 @@ pub async fn observe(
             _ => Ok(None),
         }
     };
+    let reading = crate::progress::Reading::start();
     let (github, aws) = tokio::join!(github, aws);
+    drop(reading);
     Ok(Actual {
         github: github?,
         aws: aws?,

@@ -19,6 +19,7 @@ pub mod live;
 pub mod model;
 pub mod notify;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod roster;
 pub mod safety;

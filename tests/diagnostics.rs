@@ -172,6 +172,7 @@ fn an_unknown_config_key_is_refused() {
 
 #[test]
 fn a_roster_on_github_needs_a_github_section() {
-    let text = "roster: github:acme/access/users.yaml@main\naccess_levels:\n  deploy:\n    requires: []\n";
+    let text =
+        "roster: github:acme/access/users.yaml@main\naccess_levels:\n  deploy:\n    requires: []\n";
     insta::assert_snapshot!(config_diagnostics(text));
 }

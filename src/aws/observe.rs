@@ -9,6 +9,7 @@ use aws_sdk_iam::types::Role;
 use super::accounts::{AccountClient, Accounts};
 use super::{bounded, describe};
 use crate::config::RoleRef;
+use crate::progress;
 use crate::state::{RoleState, role_arn_key};
 use crate::trust_policy::TrustPolicy;
 
@@ -30,6 +31,7 @@ pub async fn read_roles(
     concurrency: usize,
 ) -> Result<Vec<RoleState>, String> {
     let mut by_account: BTreeMap<&str, Vec<RoleRef>> = BTreeMap::new();
+    progress::roles_found(roles.len());
     for role in roles {
         by_account
             .entry(role.account_alias.as_str())
@@ -74,6 +76,7 @@ async fn get_role(client: AccountClient, role: RoleRef) -> Result<RoleState, Str
             let found = out
                 .role()
                 .ok_or_else(|| format!("GetRole {} answered without a role", role.arn))?;
+            progress::role_read();
             role_state(&client, found)
         }
         Err(e) if e.code() == Some("NoSuchEntity") => Err(not_found(&client, &role)),
@@ -114,6 +117,7 @@ async fn list_roles(client: &AccountClient, roles: &[RoleRef]) -> Result<Vec<Rol
                 .remove(&role.role_name().to_ascii_lowercase())
                 .is_some()
             {
+                progress::role_read();
                 found.push(role_state(client, role)?);
             }
         }

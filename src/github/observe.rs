@@ -20,6 +20,7 @@ use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use super::client::{ApiError, Client, segment};
+use crate::progress;
 use crate::state::{GithubState, Invitation, Member, TeamRole, TeamState};
 use crate::system::GithubScope;
 
@@ -78,6 +79,7 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
     let mut reads: JoinSet<Result<Read, String>> = JoinSet::new();
     // Every team read or being read, with its parent once a listing names it.
     let mut parents: HashMap<String, Option<String>> = HashMap::new();
+    progress::teams_found(managed.len());
     for slug in &managed {
         parents.insert(slug.clone(), None);
         reads.spawn(read_team(client.clone(), org.clone(), slug.clone(), None));
@@ -96,6 +98,7 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
                     let known = parents.contains_key(child);
                     parents.insert(child.clone(), Some(team.slug.clone()));
                     if !known {
+                        progress::teams_found(1);
                         reads.spawn(read_team(
                             client.clone(),
                             org.clone(),
@@ -104,6 +107,7 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
                         ));
                     }
                 }
+                progress::team_read();
                 teams.insert(team.slug.clone(), team);
             }
             Read::Invitations(slug, list) => {
