@@ -774,3 +774,52 @@ async fn progress_shows_on_a_terminal_and_nowhere_else() {
     assert_exit(&redirected, 2);
     assert!(!String::from_utf8_lossy(&redirected.stderr).contains("reading:"));
 }
+
+/// `lapse apply` on a terminal, answering its question with `answer`;
+/// answers what the terminal showed.
+fn apply_on_terminal(world: &World, answer: &str) -> (Option<i32>, String) {
+    let apply = format!(
+        "{} apply --config {} --now {NOW}",
+        env!("CARGO_BIN_EXE_lapse"),
+        world.config_path().display()
+    );
+    let mut on_terminal = Command::new("script");
+    on_terminal
+        .args(["-qec", &apply, "/dev/null"])
+        .env(TOKEN_ENV, TOKEN)
+        .env("LAPSE_GITHUB_WRITE_PACING_MS", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    world.moto.configure_command(&mut on_terminal);
+    let mut child = on_terminal.spawn().expect("run script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, format!("{answer}\n").as_bytes()).expect("answer");
+    let output = child.wait_with_output().expect("script exits");
+    drop(stdin);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_apply_shows_the_plan_and_acts_only_on_yes() {
+    let world = world().await;
+
+    let (code, shown) = apply_on_terminal(&world, "y");
+
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("Type yes to go ahead"), "{shown}");
+    assert!(
+        shown.contains("mallory"),
+        "the plan is shown first: {shown}"
+    );
+    assert!(shown.contains("nothing was changed"), "{shown}");
+    assert_eq!(world.writes(), 0);
+
+    let (code, shown) = apply_on_terminal(&world, "yes");
+
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(world.github_grants(), expected_github_after());
+    assert_eq!(world.iam_grants().await.0, expected_iam_after());
+}
