@@ -251,12 +251,19 @@ fn emit(diags: &Diagnostics) {
     }
 }
 
+/// What a run reads before it observes anything.
+pub struct Inputs {
+    pub config: Config,
+    pub loaded: Loaded,
+    /// Requests sent to GitHub to read the roster from a repository, so the
+    /// report's `api_calls` counts them too.
+    pub roster_requests: u64,
+}
+
 /// The config and the roster as of `now`, or every problem with them.
-pub async fn load_inputs(
-    config_path: &Path,
-    now: DateTime<Utc>,
-) -> Result<(Config, Loaded), Diagnostics> {
+pub async fn load_inputs(config_path: &Path, now: DateTime<Utc>) -> Result<Inputs, Diagnostics> {
     let config = config::load(config_path)?;
+    let mut roster_requests = 0;
     let source = match &config.roster {
         RosterSource::File(path) => {
             yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)?
@@ -278,19 +285,28 @@ pub async fn load_inputs(
                     "the roster is read from GitHub, but the config has no `github` section",
                 )]));
             };
-            let bytes =
-                crate::github::fetch_roster(github, owner, repo, path, reference.as_deref())
-                    .await
-                    .map_err(|e| {
-                        Diagnostics(vec![Diagnostic::file_error(&name, e).help(
-                            "check the repository, path and ref, and that lapse's GitHub credentials can read its contents",
-                        )])
-                    })?;
-            yaml::source_from_bytes(&name, bytes, roster::MAX_ROSTER_BYTES)?
+            let unreadable = |e: String| {
+                Diagnostics(vec![Diagnostic::file_error(&name, e).help(
+                    "check the repository, path and ref, and that lapse's GitHub credentials can read its contents",
+                )])
+            };
+            let client = crate::github::Client::connect(github).map_err(unreadable)?;
+            let fetched =
+                crate::github::fetch_file(&client, owner, repo, path, reference.as_deref()).await;
+            roster_requests = client.requests();
+            yaml::source_from_bytes(
+                &name,
+                fetched.map_err(unreadable)?,
+                roster::MAX_ROSTER_BYTES,
+            )?
         }
     };
     let loaded = roster::load_source(&source, &config, now)?;
-    Ok((config, loaded))
+    Ok(Inputs {
+        config,
+        loaded,
+        roster_requests,
+    })
 }
 
 fn validate(common: &Common) -> Exit {
@@ -298,7 +314,7 @@ fn validate(common: &Common) -> Exit {
     let runtime = tokio::runtime::Handle::current();
     let result = tokio::task::block_in_place(|| runtime.block_on(load_inputs(&common.config, now)));
     match result {
-        Ok((config, loaded)) => {
+        Ok(Inputs { config, loaded, .. }) => {
             print!("{}", loaded.warnings);
             println!(
                 "{}: {} people, {} access levels; {} warnings",
@@ -328,6 +344,8 @@ pub struct Planned {
     pub actual: Actual,
     pub plan: Plan,
     pub api_calls: ApiCalls,
+    /// Requests spent reading the roster from GitHub (in `api_calls.github` already).
+    pub roster_requests: u64,
 }
 
 /// Loads, observes (a snapshot when `state` is given, else the live
@@ -337,7 +355,11 @@ pub async fn load_and_plan(
     now: DateTime<Utc>,
     state: Option<&Path>,
 ) -> Result<(Planned, live::Systems), Exit> {
-    let (config, loaded) = match load_inputs(config_path, now).await {
+    let Inputs {
+        config,
+        loaded,
+        roster_requests,
+    } = match load_inputs(config_path, now).await {
         Ok(x) => x,
         Err(diags) => {
             emit(&diags);
@@ -384,7 +406,7 @@ pub async fn load_and_plan(
         tracing::warn!("{note}");
     }
     let api_calls = ApiCalls {
-        github: github.map_or(0, |g| g.requests()),
+        github: roster_requests + github.map_or(0, |g| g.requests()),
         aws: aws.map_or(0, |a| a.requests()),
     };
     Ok((
@@ -394,6 +416,7 @@ pub async fn load_and_plan(
             actual,
             plan,
             api_calls,
+            roster_requests,
         },
         systems,
     ))

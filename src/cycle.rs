@@ -115,10 +115,11 @@ async fn run_in_span(
         .await;
         report.generated_at = Utc::now();
         report.api_calls = ApiCalls {
-            github: systems
-                .github
-                .as_ref()
-                .map_or(0, |g| ObserveGithub::requests(g.as_ref())),
+            github: planned.roster_requests
+                + systems
+                    .github
+                    .as_ref()
+                    .map_or(0, |g| ObserveGithub::requests(g.as_ref())),
             aws: systems
                 .aws
                 .as_ref()

@@ -418,7 +418,11 @@ fn the_roster_is_read_from_a_repository_at_a_ref() {
     let run = plan(&files.config());
 
     run.assert_code(2);
-    assert_eq!(findings(&run.report()), expected_findings());
+    let report = run.report();
+    assert_eq!(findings(&report), expected_findings());
+    // The roster's one request counts with the rest.
+    assert_eq!(report["api_calls"]["github"], WORLD_PLAN_REQUESTS + 1);
+    assert_eq!(world.github.request_count() as u64, WORLD_PLAN_REQUESTS + 1);
     no_deletes(&world);
 }
 
