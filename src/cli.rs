@@ -186,6 +186,7 @@ async fn dispatch(command: Command) -> Exit {
                 output: Some(&output),
                 acting: Some(acting),
                 stop_on_signals: true,
+                kept: live::Kept::default(),
             };
             cycle::run("apply", &common.config, common.now, options)
                 .await
@@ -196,6 +197,7 @@ async fn dispatch(command: Command) -> Exit {
                 output: Some(&output),
                 acting: None,
                 stop_on_signals: true,
+                kept: live::Kept::default(),
             };
             cycle::run("run", &common.config, common.now, options)
                 .await
@@ -354,6 +356,7 @@ pub async fn load_and_plan(
     config_path: &Path,
     now: DateTime<Utc>,
     state: Option<&Path>,
+    kept: &live::Kept,
 ) -> Result<(Planned, live::Systems), Exit> {
     let Inputs {
         config,
@@ -381,7 +384,7 @@ pub async fn load_and_plan(
             }
         },
         None => {
-            systems = match live::connect(&config).await {
+            systems = match live::connect(&config, kept).await {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!("{e}; nothing was changed");
@@ -489,7 +492,7 @@ pub fn write_report(report: &Report, output: &OutputArgs) -> Result<(), Exit> {
 
 async fn plan_command(common: &Common, state: Option<&Path>, output: &OutputArgs) -> Exit {
     let now = common.now.unwrap_or_else(Utc::now);
-    let planned = match load_and_plan(&common.config, now, state).await {
+    let planned = match load_and_plan(&common.config, now, state, &live::Kept::default()).await {
         Ok((p, _)) => p,
         Err(exit) => return exit,
     };
@@ -516,7 +519,7 @@ async fn plan_command(common: &Common, state: Option<&Path>, output: &OutputArgs
 
 async fn snapshot_command(config_path: &Path, output: &Path) -> Exit {
     let now = Utc::now();
-    let (planned, _) = match load_and_plan(config_path, now, None).await {
+    let (planned, _) = match load_and_plan(config_path, now, None, &live::Kept::default()).await {
         Ok(p) => p,
         Err(exit) => return exit,
     };

@@ -36,6 +36,8 @@ pub struct CycleOptions<'a> {
     /// Stop acting between changes on SIGTERM/SIGINT (the CLI). The daemon
     /// instead lets a cycle finish and stops after it.
     pub stop_on_signals: bool,
+    /// What the daemon keeps from one cycle to the next.
+    pub kept: live::Kept,
 }
 
 /// What a cycle leaves behind.
@@ -75,7 +77,7 @@ async fn run_in_span(
 ) -> (Exit, Option<Report>) {
     let started = Instant::now();
     let now = now.unwrap_or_else(Utc::now);
-    let (planned, systems) = match load_and_plan(config_path, now, None).await {
+    let (planned, systems) = match load_and_plan(config_path, now, None, &options.kept).await {
         Ok(p) => p,
         Err(exit) => return (exit, None),
     };

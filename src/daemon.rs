@@ -1,10 +1,15 @@
 //! `lapse serve`: cycles on the config's schedule, never two at once, with
 //! `/healthz` and `/metrics` served alongside; SIGTERM lets the cycle in
 //! flight finish, then exits.
+//!
+//! The config and roster are read afresh every cycle, and so are the clients;
+//! what the daemon carries from one cycle to the next is GitHub's answers
+//! with their ETags, so unchanged teams are read with 304s that cost no rate
+//! limit.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -17,6 +22,8 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::config;
 use crate::cycle::{self, CycleOptions};
 use crate::exit::Exit;
+use crate::github::ResponseCache;
+use crate::live;
 use crate::notify::{self, RunFacts};
 
 /// What the HTTP endpoints report between cycles.
@@ -29,30 +36,60 @@ struct Health {
     last_success: Option<DateTime<Utc>>,
 }
 
+/// No cycle is running; a tick may start one.
+const IDLE: u8 = 0;
+/// A cycle is running; a tick that comes now is skipped.
+const RUNNING: u8 = 1;
+/// Shutting down: no cycle runs and none will start.
+const STOPPED: u8 = 2;
+
 struct Daemon {
     config: PathBuf,
     health: Mutex<Health>,
-    /// Held while a cycle runs; a tick that finds it taken is skipped.
-    running: AtomicBool,
+    /// [`IDLE`], [`RUNNING`] or [`STOPPED`]; one atomic, so a cycle cannot
+    /// start between shutdown's check and its stop.
+    phase: AtomicU8,
     cycles: AtomicU64,
     skipped: AtomicU64,
+    github_responses: Arc<ResponseCache>,
 }
 
 impl Daemon {
-    /// One scheduled cycle, unless one is still running.
+    /// One scheduled cycle, unless one is still running or the daemon is stopping.
     async fn tick(self: Arc<Self>) {
-        if self.running.swap(true, Ordering::SeqCst) {
-            self.skipped.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!("a cycle is due but the previous one is still running: skipped");
-            return;
+        match self
+            .phase
+            .compare_exchange(IDLE, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {}
+            Err(RUNNING) => {
+                self.skipped.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!("a cycle is due but the previous one is still running: skipped");
+                return;
+            }
+            Err(_) => return,
         }
+        let cycle = self.cycles.load(Ordering::SeqCst) + 1;
+        let not_modified_before = self.github_responses.not_modified_total();
+        tracing::info!(cycle, "cycle started");
         let options = CycleOptions {
             output: None,
             acting: None,
             stop_on_signals: false,
+            kept: live::Kept {
+                github_responses: Some(self.github_responses.clone()),
+            },
         };
         let outcome = cycle::run("run", &self.config, None, options).await;
         let ok = matches!(outcome.exit, Exit::Success | Exit::Drift);
+        tracing::info!(
+            cycle,
+            exit = outcome.exit.code(),
+            duration_ms = outcome.duration.as_millis() as u64,
+            github_requests = outcome.report.as_ref().map_or(0, |r| r.api_calls.github),
+            github_not_modified = self.github_responses.not_modified_total() - not_modified_before,
+            "cycle finished"
+        );
         let mut health = self.health.lock().await;
         health.last_ok = Some(ok);
         if ok {
@@ -76,7 +113,18 @@ impl Daemon {
         }
         drop(health);
         self.cycles.fetch_add(1, Ordering::SeqCst);
-        self.running.store(false, Ordering::SeqCst);
+        self.phase.store(IDLE, Ordering::SeqCst);
+    }
+
+    /// Waits for the cycle in flight, if any, and lets no other start.
+    async fn stop(&self) {
+        while self
+            .phase
+            .compare_exchange(IDLE, STOPPED, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -97,6 +145,10 @@ async fn metrics(State(daemon): State<Arc<Daemon>>) -> ([(&'static str, &'static
     text.push_str(&format!(
         "# HELP lapse_cycles_skipped_total Cycles skipped because the previous one was still running.\n# TYPE lapse_cycles_skipped_total counter\nlapse_cycles_skipped_total {}\n",
         daemon.skipped.load(Ordering::SeqCst)
+    ));
+    text.push_str(&format!(
+        "# HELP lapse_github_not_modified_total GitHub reads answered 304 Not Modified (no rate limit used) since start.\n# TYPE lapse_github_not_modified_total counter\nlapse_github_not_modified_total {}\n",
+        daemon.github_responses.not_modified_total()
     ));
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
@@ -132,9 +184,10 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
     let daemon = Arc::new(Daemon {
         config: config_path.to_path_buf(),
         health: Mutex::new(Health::default()),
-        running: AtomicBool::new(false),
+        phase: AtomicU8::new(IDLE),
         cycles: AtomicU64::new(0),
         skipped: AtomicU64::new(0),
+        github_responses: ResponseCache::new(),
     });
     let mut scheduler = match JobScheduler::new().await {
         Ok(s) => s,
@@ -171,9 +224,7 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
         .await;
     tracing::info!("stopping: no new cycles; waiting for the one in flight");
     let _ = scheduler.shutdown().await;
-    while daemon.running.load(Ordering::SeqCst) {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    daemon.stop().await;
     match served {
         Ok(()) => {
             tracing::info!("stopped");

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::github::ResponseCache;
 use crate::system::{Act, ObserveAws, ObserveGithub};
 
 /// The clients of one run. A system the config does not manage is `None`.
@@ -22,12 +23,20 @@ impl<T: ObserveGithub + Act> GithubSystem for T {}
 pub trait AwsSystem: ObserveAws + Act {}
 impl<T: ObserveAws + Act> AwsSystem for T {}
 
+/// What outlives one cycle of a long-running process.
+#[derive(Clone, Default)]
+pub struct Kept {
+    /// GitHub answers with their ETags, so the next cycle's reads are
+    /// conditional. `None` for one-shot commands.
+    pub github_responses: Option<Arc<ResponseCache>>,
+}
+
 /// Connects to every system the config manages. Fails fast (missing
 /// credentials, unreadable key) before any request that could change anything.
-pub async fn connect(config: &Config) -> Result<Systems, String> {
+pub async fn connect(config: &Config, kept: &Kept) -> Result<Systems, String> {
     let mut systems = Systems::default();
     if config.github.is_some() && !config.managed_teams().is_empty() {
-        systems.github = Some(connect_github(config).await?);
+        systems.github = Some(connect_github(config, kept).await?);
     }
     if config.aws.is_some() && !config.managed_roles().is_empty() {
         systems.aws = Some(connect_aws(config).await?);
@@ -35,12 +44,16 @@ pub async fn connect(config: &Config) -> Result<Systems, String> {
     Ok(systems)
 }
 
-async fn connect_github(config: &Config) -> Result<Arc<dyn GithubSystem>, String> {
+async fn connect_github(config: &Config, kept: &Kept) -> Result<Arc<dyn GithubSystem>, String> {
     let github = config
         .github
         .as_ref()
         .ok_or("the config manages GitHub teams but has no github section")?;
-    Ok(Arc::new(crate::github::GithubLive::connect(github)?))
+    let mut live = crate::github::GithubLive::connect(github)?;
+    if let Some(cache) = &kept.github_responses {
+        live = live.with_response_cache(github, cache.clone());
+    }
+    Ok(Arc::new(live))
 }
 
 async fn connect_aws(config: &Config) -> Result<Arc<dyn AwsSystem>, String> {

@@ -1,6 +1,7 @@
 //! The live GitHub client through the library: observation as the planner
 //! receives it, revocation with its audit trail, pacing and faults, App
-//! tokens that expire, and rosters read from a repository.
+//! tokens that expire, rosters read from a repository, and conditional reads
+//! (ETags) across the cycles of a long-running process.
 
 mod github_support;
 
@@ -9,7 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use github_support::*;
 use lapse::config::{self, Config, GithubConfig};
-use lapse::github::{Client, GithubLive, fetch_file, fetch_roster};
+use lapse::github::{Client, GithubLive, ResponseCache, fetch_file, fetch_roster};
 use lapse::model::{Outcome, Revocation};
 use lapse::state::{GithubState, Invitation, Member, TeamRole, TeamState};
 use lapse::system::{Act, AuditEvent, AuditSink, GithubScope, ObserveGithub, Planned};
@@ -580,4 +581,113 @@ async fn a_roster_is_read_from_a_repository_at_a_ref() {
         accepts.contains(&"/repos/acme/access/contents/people/users.yaml?ref=v1".to_owned()),
         "{accepts:?}"
     );
+}
+
+/// A client for one cycle of a process that keeps `cache` between cycles.
+fn connect_cached(world: &World, cache: &std::sync::Arc<ResponseCache>) -> GithubLive {
+    connect(world, Auth::Token).with_response_cache(&github_config(world), cache.clone())
+}
+
+/// Requests logged from `from` on, by status.
+fn statuses_since(world: &World, from: usize) -> Vec<u16> {
+    world.github.requests()[from..]
+        .iter()
+        .map(|r| r.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn unchanged_teams_are_read_again_with_304s_that_cost_no_rate_limit() {
+    let world = world();
+    let cache = ResponseCache::new();
+    let teams = scope(&["deploy", "admin"]);
+
+    let first = connect_cached(&world, &cache);
+    let before = first.observe(&teams).await.unwrap();
+    let used_first = world.github.rate_limit().used;
+    assert_eq!(first.client().requests(), WORLD_PLAN_REQUESTS);
+    assert_eq!(first.client().not_modified(), 0);
+    assert_eq!(used_first, WORLD_PLAN_REQUESTS);
+
+    // The next cycle: a new client, the same cache.
+    let logged = world.github.request_count();
+    let second = connect_cached(&world, &cache);
+    let again = second.observe(&teams).await.unwrap();
+    assert_eq!(
+        again, before,
+        "a 304 reads exactly as the 200 it stands for"
+    );
+    assert_eq!(
+        second.client().requests(),
+        WORLD_PLAN_REQUESTS,
+        "a 304 is still a request"
+    );
+    assert_eq!(second.client().not_modified(), WORLD_PLAN_REQUESTS);
+    assert!(statuses_since(&world, logged).iter().all(|&s| s == 304));
+    assert_eq!(
+        world.github.rate_limit().used,
+        used_first,
+        "304s cost no rate limit"
+    );
+    assert_eq!(cache.not_modified_total(), WORLD_PLAN_REQUESTS);
+
+    // A change is seen at once, and only the page that changed costs.
+    world
+        .github
+        .org(ORG)
+        .team("deploy")
+        .member("zoe", Role::Member);
+    let third = connect_cached(&world, &cache);
+    let changed = third.observe(&teams).await.unwrap();
+    let deploy = changed.teams.iter().find(|t| t.slug == "deploy").unwrap();
+    assert!(deploy.members.contains(&member("zoe", TeamRole::Member)));
+    assert_eq!(third.client().not_modified(), WORLD_PLAN_REQUESTS - 1);
+    assert_eq!(world.github.rate_limit().used, used_first + 1);
+}
+
+#[tokio::test]
+async fn every_page_of_a_long_team_is_read_from_304s() {
+    let world = world();
+    let logins: Vec<String> = (0..230).map(|i| format!("user{i:03}")).collect();
+    world
+        .github
+        .org(ORG)
+        .team("deploy")
+        .members(&logins, Role::Member);
+    let cache = ResponseCache::new();
+    let teams = scope(&["deploy"]);
+
+    let first = connect_cached(&world, &cache);
+    let before = first.observe(&teams).await.unwrap();
+    assert_eq!(before.teams[0].members.len(), 233);
+    let logged = world.github.request_count();
+    let second = connect_cached(&world, &cache);
+    let again = second.observe(&teams).await.unwrap();
+    assert_eq!(again, before, "the cached links lead through every page");
+    let pages = world.github.requests()[logged..]
+        .iter()
+        .filter(|r| r.path_and_query.contains("role=member"))
+        .map(|r| (r.status, r.path_and_query.contains("&page=")))
+        .collect::<Vec<_>>();
+    assert_eq!(pages, [(304, false), (304, true), (304, true)]);
+}
+
+#[tokio::test]
+async fn another_github_section_starts_from_an_empty_cache() {
+    let world = world();
+    let cache = ResponseCache::new();
+    let teams = scope(&["deploy"]);
+    connect_cached(&world, &cache)
+        .observe(&teams)
+        .await
+        .unwrap();
+    assert!(!cache.is_empty());
+
+    let mut changed = github_config(&world);
+    changed.concurrency += 1;
+    let logged = world.github.request_count();
+    let live = connect(&world, Auth::Token).with_response_cache(&changed, cache.clone());
+    live.observe(&teams).await.unwrap();
+    assert_eq!(live.client().not_modified(), 0);
+    assert!(statuses_since(&world, logged).iter().all(|&s| s == 200));
 }

@@ -5,11 +5,15 @@
 //!
 //! octocrab's own retry layer is off: it retries 5xx at once, ignores
 //! `retry-after` and would hide attempts from the count.
+//!
+//! Given a [`ResponseCache`] (the daemon keeps one across cycles), reads are
+//! conditional: an unchanged page comes back 304, free of rate limit, and
+//! reads as the 200 it stands for. A 304 is still a request sent, and counted.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,10 +24,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 // octocrab speaks `http` 1.x types without re-exporting them; reqwest
 // re-exports the same crate, and its `Url` parses `Link` targets.
 use reqwest::Url;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::response_cache::{CachedPage, ResponseCache};
 use crate::config::{GithubAuth, GithubConfig};
 
 /// Environment variable that overrides the pause between two mutating
@@ -81,6 +86,10 @@ struct Inner {
     write_pacing_ms: AtomicU64,
     /// Strings that must never appear in a message (the configured token).
     secrets: Vec<String>,
+    /// Where reads keep their ETags, when they outlive this client.
+    responses: OnceLock<Arc<ResponseCache>>,
+    /// Reads answered 304 Not Modified.
+    not_modified: AtomicU64,
 }
 
 enum Credentials {
@@ -226,6 +235,8 @@ struct RawReply {
     headers: HeaderMap,
     /// `None` when the body is not UTF-8 text.
     body: Option<String>,
+    /// The cached answer whose ETag the request named, if it named one.
+    cached: Option<Arc<CachedPage>>,
 }
 
 impl Client {
@@ -321,6 +332,8 @@ impl Client {
                 last_write: Mutex::new(None),
                 write_pacing_ms: AtomicU64::new(write_pacing()?.as_millis() as u64),
                 secrets,
+                responses: OnceLock::new(),
+                not_modified: AtomicU64::new(0),
             }),
         })
     }
@@ -333,10 +346,32 @@ impl Client {
             .store(pacing.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// Makes reads conditional on what `cache` holds, and keeps their
+    /// answers there. Set it before the first request; a second call is
+    /// ignored. The caller checks the cache suits this client's config
+    /// ([`ResponseCache::use_for`]).
+    pub fn set_response_cache(&self, cache: Arc<ResponseCache>) {
+        let _ = self.inner.responses.set(cache);
+    }
+
     /// HTTP requests attempted so far: pages, retries, token exchanges and
-    /// attempts that got no answer included.
+    /// attempts that got no answer included (304s too: they are requests).
     pub fn requests(&self) -> u64 {
         self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// Reads answered 304 Not Modified so far: requests that used no rate limit.
+    pub fn not_modified(&self) -> u64 {
+        self.inner.not_modified.load(Ordering::SeqCst)
+    }
+
+    /// The cache that `call` may use: reads only, and never the App's own
+    /// requests (they mint tokens).
+    fn response_cache(&self, call: &Call<'_>) -> Option<&ResponseCache> {
+        (call.verb == Verb::Get && !call.as_app)
+            .then(|| self.inner.responses.get())
+            .flatten()
+            .map(Arc::as_ref)
     }
 
     /// Every item of a listing, following `Link: rel="next"` at
@@ -451,13 +486,16 @@ impl Client {
             let started = Instant::now();
             let fault = match self.attempt(&client, call).await {
                 Err(transport) => transport,
+                Ok(raw) if raw.status == 304 => return self.not_modified_reply(call, raw),
                 Ok(raw) => match verdict(&raw) {
                     Verdict::Success => {
-                        return Ok(Reply {
+                        let reply = Reply {
                             content_type: header(&raw.headers, "content-type").unwrap_or_default(),
                             next: header(&raw.headers, "link").and_then(|l| next_link(&l)),
                             body: raw.body.unwrap_or_default(),
-                        });
+                        };
+                        self.remember(call, header(&raw.headers, "etag"), &reply);
+                        return Ok(reply);
                     }
                     Verdict::Fault(why) => why,
                     Verdict::Wait(delay, problem) => {
@@ -510,6 +548,52 @@ impl Client {
         }
     }
 
+    /// A 304 reads exactly as the 200 whose ETag the request named. Its own
+    /// `Link` header, when it has one, is the newer word on the next page.
+    fn not_modified_reply(&self, call: &Call<'_>, raw: RawReply) -> Result<Reply, ApiError> {
+        let Some(page) = raw.cached else {
+            return Err(self.malformed(
+                call.verb,
+                call.uri,
+                "304 Not Modified to a request that named no ETag".into(),
+            ));
+        };
+        self.inner.not_modified.fetch_add(1, Ordering::SeqCst);
+        if let Some(cache) = self.response_cache(call) {
+            cache.count_not_modified();
+        }
+        let next = match header(&raw.headers, "link") {
+            Some(link) => next_link(&link),
+            None => page.next.clone(),
+        };
+        Ok(Reply {
+            content_type: page.content_type.clone(),
+            body: page.body.clone(),
+            next,
+        })
+    }
+
+    /// Keeps a successful read for the next cycle's conditional request, or
+    /// forgets an older one when this answer has no ETag.
+    fn remember(&self, call: &Call<'_>, etag: Option<String>, reply: &Reply) {
+        let Some(cache) = self.response_cache(call) else {
+            return;
+        };
+        let key = cache_key(call);
+        match etag {
+            Some(etag) if !etag.is_empty() && is_header_safe_etag(&etag) => cache.store(
+                &key,
+                CachedPage {
+                    etag,
+                    content_type: reply.content_type.clone(),
+                    body: reply.body.clone(),
+                    next: reply.next.clone(),
+                },
+            ),
+            _ => cache.forget(&key),
+        }
+    }
+
     /// One HTTP attempt, counted, within the concurrency limit (reads) or
     /// serial and paced (writes), and within [`ATTEMPT_TIMEOUT`]. `Err` is a
     /// fault worth retrying: no answer, or no whole answer.
@@ -533,12 +617,21 @@ impl Client {
                     .map_err(|_| "the client is shutting down".to_string())?,
             );
         }
+        let cached = self
+            .response_cache(call)
+            .and_then(|cache| cache.lookup(&cache_key(call)));
         self.inner.requests.fetch_add(1, Ordering::SeqCst);
         let exchange = async {
             let response = match call.verb {
                 Verb::Get => {
                     let mut headers = HeaderMap::new();
                     headers.insert(ACCEPT, HeaderValue::from_static(call.accept));
+                    if let Some(etag) = cached
+                        .as_ref()
+                        .and_then(|page| HeaderValue::from_str(&page.etag).ok())
+                    {
+                        headers.insert(IF_NONE_MATCH, etag);
+                    }
                     client._get_with_headers(call.uri, Some(headers)).await
                 }
                 Verb::Delete => client._delete(call.uri, None::<&()>).await,
@@ -561,6 +654,7 @@ impl Client {
                 status,
                 headers,
                 body,
+                cached: cached.clone(),
             })
         };
         let result = match tokio::time::timeout(ATTEMPT_TIMEOUT, exchange).await {
@@ -816,6 +910,17 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Where a read's answer is kept: what was asked for and where. Both are
+/// free of credentials (tokens travel only in the `Authorization` header).
+fn cache_key(call: &Call<'_>) -> String {
+    format!("{} {}", call.accept, call.uri)
+}
+
+/// An ETag that can be sent back in `If-None-Match` as it came.
+fn is_header_safe_etag(etag: &str) -> bool {
+    etag.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+}
+
 /// Visible ASCII only: what an `Authorization` header can carry (octocrab
 /// panics on anything else).
 fn is_header_safe(token: &str) -> bool {
@@ -876,6 +981,7 @@ mod tests {
             status,
             headers: map,
             body: Some(body.into()),
+            cached: None,
         }
     }
 

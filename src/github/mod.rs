@@ -7,12 +7,14 @@
 pub mod act;
 pub mod client;
 pub mod observe;
+pub mod response_cache;
 pub mod roster_source;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use client::{ApiError, Client, WRITE_PACING_ENV};
+pub use response_cache::ResponseCache;
 pub use roster_source::{fetch_file, fetch_roster};
 
 use crate::config::GithubConfig;
@@ -50,6 +52,14 @@ impl GithubLive {
     /// [`WRITE_PACING_ENV`]).
     pub fn with_write_pacing(self, pacing: std::time::Duration) -> Self {
         self.client.set_write_pacing(pacing);
+        self
+    }
+
+    /// Makes reads conditional on `cache`, after dropping what it holds
+    /// if it was filled under another GitHub section than `config`.
+    pub fn with_response_cache(self, config: &GithubConfig, cache: Arc<ResponseCache>) -> Self {
+        cache.use_for(config);
+        self.client.set_response_cache(cache);
         self
     }
 

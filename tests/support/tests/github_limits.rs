@@ -201,6 +201,31 @@ async fn a_matching_if_none_match_gets_304_for_free() {
 }
 
 #[tokio::test]
+async fn a_new_page_behind_an_unchanged_one_changes_its_etag() {
+    let github = seeded();
+    github.org(ORG).team(ADMIN).member("alice", Role::Member);
+    let octocrab = client_with(&github, RetryConfig::None);
+    let first_page = format!("{MEMBERS}?per_page=2");
+
+    let before = octocrab._get(first_page.as_str()).await.unwrap();
+    let etag = header(&before, "etag");
+    assert!(before.headers().get("link").is_none(), "one page so far");
+
+    // Sorted by login, "zed" lands on a second page: page one's items stay
+    // the same, its links do not.
+    github.org(ORG).team(ADMIN).member("zed", Role::Member);
+    let mut conditional = http::HeaderMap::new();
+    conditional.insert(http::header::IF_NONE_MATCH, etag.parse().unwrap());
+    let after = octocrab
+        ._get_with_headers(first_page.as_str(), Some(conditional))
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert_ne!(header(&after, "etag"), etag);
+    assert!(header(&after, "link").contains("rel=\"next\""));
+}
+
+#[tokio::test]
 async fn injected_server_errors_fail_the_matching_requests() {
     let github = seeded();
 

@@ -181,9 +181,22 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
         .any(|candidate| candidate.trim() == "*" || strip(candidate) == etag)
 }
 
-fn body_etag(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+/// The ETag of a response: a digest of its body and its `Link` header, so a
+/// page whose items stayed the same while a page was added or removed behind
+/// it gets a new tag (a client answered 304 reuses the links it cached).
+fn response_etag(body: &[u8], link: Option<&[u8]>) -> String {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    context.update(body);
+    if let Some(link) = link {
+        context.update(b"\nLink: ");
+        context.update(link);
+    }
+    let hex: String = context
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("W/\"{hex}\"")
 }
 
@@ -310,7 +323,8 @@ async fn finish(
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let mut not_modified = false;
     if method == Method::GET && parts.status == StatusCode::OK {
-        let etag = body_etag(&bytes);
+        let link = parts.headers.get(header::LINK).map(HeaderValue::as_bytes);
+        let etag = response_etag(&bytes, link);
         not_modified = if_none_match.is_some_and(|inm| etag_matches(inm, &etag));
         if let Ok(value) = HeaderValue::from_str(&etag) {
             parts.headers.insert(header::ETAG, value);
@@ -385,5 +399,17 @@ mod tests {
         assert!(etag_matches("\"x\", W/\"abc\"", "W/\"abc\""));
         assert!(etag_matches("*", "W/\"abc\""));
         assert!(!etag_matches("\"abd\"", "W/\"abc\""));
+    }
+
+    #[test]
+    fn the_etag_covers_the_links_as_well_as_the_body() {
+        let page = br#"[{"login":"a"}]"#;
+        let one = response_etag(page, None);
+        assert_eq!(one, response_etag(page, None));
+        assert_ne!(
+            one,
+            response_etag(page, Some(b"<http://h/x?page=2>; rel=\"next\""))
+        );
+        assert_ne!(one, response_etag(br#"[{"login":"b"}]"#, None));
     }
 }
