@@ -263,7 +263,13 @@ pub struct Inputs {
 }
 
 /// The config and the roster as of `now`, or every problem with them.
-pub async fn load_inputs(config_path: &Path, now: DateTime<Utc>) -> Result<Inputs, Diagnostics> {
+/// `kept` lets `serve` read a roster in a repository conditionally, as it
+/// reads teams.
+pub async fn load_inputs(
+    config_path: &Path,
+    now: DateTime<Utc>,
+    kept: &live::Kept,
+) -> Result<Inputs, Diagnostics> {
     let config = config::load(config_path)?;
     let mut roster_requests = 0;
     let source = match &config.roster {
@@ -293,6 +299,10 @@ pub async fn load_inputs(config_path: &Path, now: DateTime<Utc>) -> Result<Input
                 )])
             };
             let client = crate::github::Client::connect(github).map_err(unreadable)?;
+            if let Some(cache) = &kept.github_responses {
+                cache.use_for(github);
+                client.set_response_cache(cache.clone());
+            }
             let fetched =
                 crate::github::fetch_file(&client, owner, repo, path, reference.as_deref()).await;
             roster_requests = client.requests();
@@ -314,7 +324,9 @@ pub async fn load_inputs(config_path: &Path, now: DateTime<Utc>) -> Result<Input
 fn validate(common: &Common) -> Exit {
     let now = common.now.unwrap_or_else(Utc::now);
     let runtime = tokio::runtime::Handle::current();
-    let result = tokio::task::block_in_place(|| runtime.block_on(load_inputs(&common.config, now)));
+    let result = tokio::task::block_in_place(|| {
+        runtime.block_on(load_inputs(&common.config, now, &live::Kept::default()))
+    });
     match result {
         Ok(Inputs { config, loaded, .. }) => {
             print!("{}", loaded.warnings);
@@ -362,7 +374,7 @@ pub async fn load_and_plan(
         config,
         loaded,
         roster_requests,
-    } = match load_inputs(config_path, now).await {
+    } = match load_inputs(config_path, now, kept).await {
         Ok(x) => x,
         Err(diags) => {
             emit(&diags);
