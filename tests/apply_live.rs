@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use aws_support::{PRODUCTION, STAGING, USERS, allow, create_role, create_user, iam_in};
 use lapse_test_support::github::{FakeGithub, Role};
-use lapse_test_support::moto::{Fault, Moto, TEST_REGION};
+use lapse_test_support::moto::{Fault, Moto};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghp_lapseTEST0apply0secret0Zq7Xk2";
@@ -153,22 +153,14 @@ github:
   org: acme
   api_url: {api}
   token_env: {TOKEN_ENV}
-aws:
-  region: {TEST_REGION}
-  endpoint_url: "{endpoint}"
-  user_arn_template: "arn:aws:iam::{USERS}:user/{{email}}"
-  users_account: {{id: "{USERS}", assume_role_arn: null}}
-  accounts:
-    production: {{id: "{PRODUCTION}", assume_role_arn: "arn:aws:iam::{PRODUCTION}:role/lapse"}}
-    staging: {{id: "{STAGING}", assume_role_arn: "arn:aws:iam::{STAGING}:role/lapse"}}
-safety:
+{aws}safety:
   max_revocations: {max_revocations}
   max_revocation_ratio: {max_revocation_ratio}
   protected: ["github:break-glass", "{break_glass}"]
 audit_log: audit.jsonl
 {top_level}"#,
             api = self.github.base_url(),
-            endpoint = self.moto.endpoint_url(),
+            aws = aws_support::aws_section(&self.moto.endpoint_url()),
             break_glass = user("break-glass"),
             max_revocations = gates.max_revocations,
             max_revocation_ratio = gates.max_revocation_ratio,

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_support::{PRODUCTION, STAGING, USERS, allow, create_role, iam_in, user_arn};
+use aws_support::{PRODUCTION, STAGING, allow, create_role, iam_in, user_arn};
 use github_support::{ORG, ROSTER, TOKEN, TOKEN_ENV, WORLD_PLAN_REQUESTS};
 use lapse_test_support::github::{FakeGithub, InvitationView, Role};
-use lapse_test_support::moto::{Moto, TEST_REGION};
+use lapse_test_support::moto::Moto;
 use serde_json::{Value, json};
 
 /// Every two seconds: short enough for several cycles in a fast test.
@@ -58,18 +58,11 @@ github:
   org: {ORG}
   api_url: {github}
   token_env: {TOKEN_ENV}
-aws:
-  region: {TEST_REGION}
-  endpoint_url: "{moto}"
-  user_arn_template: "arn:aws:iam::{USERS}:user/{{email}}"
-  users_account: {{id: "{USERS}", assume_role_arn: null}}
-  accounts:
-    production: {{id: "{PRODUCTION}", assume_role_arn: "arn:aws:iam::{PRODUCTION}:role/lapse"}}
-    staging: {{id: "{STAGING}", assume_role_arn: "arn:aws:iam::{STAGING}:role/lapse"}}
-safety:
+{aws}safety:
   max_revocations: 1000
   max_revocation_ratio: 1.0
-"#
+"#,
+        aws = aws_support::aws_section(moto),
     )
 }
 

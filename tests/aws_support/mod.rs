@@ -44,7 +44,20 @@ policy:
   inactivity_limit_days: 42
 access_levels:
 {levels}
-aws:
+{aws}{aws_extra}
+safety:
+  protected: ["arn:aws:iam::{USERS}:user/break-glass@example.com"]
+"#,
+        aws = aws_section(endpoint),
+    )
+}
+
+/// The config's `aws:` section (ending in a newline): the users account
+/// reached with base credentials, the two role accounts through moto's STS,
+/// every client pointed at `endpoint`. Append more `aws` keys indented by two.
+pub fn aws_section(endpoint: &str) -> String {
+    format!(
+        r#"aws:
   region: {TEST_REGION}
   endpoint_url: "{endpoint}"
   user_arn_template: "arn:aws:iam::{USERS}:user/{{email}}"
@@ -52,9 +65,6 @@ aws:
   accounts:
     production: {{id: "{PRODUCTION}", assume_role_arn: "arn:aws:iam::{PRODUCTION}:role/lapse"}}
     staging: {{id: "{STAGING}", assume_role_arn: "arn:aws:iam::{STAGING}:role/lapse"}}
-{aws_extra}
-safety:
-  protected: ["arn:aws:iam::{USERS}:user/break-glass@example.com"]
 "#
     )
 }
