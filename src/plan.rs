@@ -2,6 +2,7 @@
 //! actual grants, to findings and revocations. No I/O, no clock, no async:
 //! everything about who should lose what is decided here, and tested here.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +11,7 @@ use crate::config::{Config, RoleRef};
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
 use crate::roster::{Person, Roster};
 use crate::state::{Actual, GithubState, IamUser, Invitation};
-use crate::trust_policy::{PrincipalType, allowed_principals_in};
+use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_in};
 use crate::when::{day, show_expiry};
 
 /// The outcome of planning.
@@ -66,6 +67,12 @@ struct Status<'a> {
     /// is checked for every grant, so it must be cheap.
     active_mask: Levels,
     if_present_mask: Levels,
+    /// Who `by_login` finds for this person's login when a team member with
+    /// it would match it: a login not in lower case matches no member.
+    /// Membership of a team is then one mark per person, not a lookup per login.
+    login_holder: Option<usize>,
+    /// Who `by_arn` finds for this person's IAM user ARN, for the same reason.
+    arn_holder: Option<usize>,
 }
 
 /// A set of access levels: bit `i` is the config's `i`-th level by name
@@ -82,9 +89,10 @@ struct Planner<'a> {
     actual: &'a Actual,
     now: DateTime<Utc>,
     people: Vec<Status<'a>>,
-    by_login: HashMap<String, usize>,
-    by_email: HashMap<String, usize>,
-    by_arn: HashMap<String, usize>,
+    /// Lower-case keys, borrowed from the roster where it is already lower case.
+    by_login: HashMap<Cow<'a, str>, usize>,
+    by_email: HashMap<Cow<'a, str>, usize>,
+    by_arn: HashMap<Cow<'a, str>, usize>,
     protected_github: BTreeMap<String, bool>,
     protected_aws: BTreeMap<String, bool>,
     /// Configured role to the ARN IAM reports for it (which may carry a path).
@@ -100,11 +108,11 @@ struct Planner<'a> {
 impl<'a> Planner<'a> {
     fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
         // None when activity was not observed: then nobody is absent by inactivity.
-        let users: Option<HashMap<String, &IamUser>> = actual
+        let users: Option<HashMap<Cow<str>, &IamUser>> = actual
             .aws
             .as_ref()
             .and_then(|a| a.users.as_ref())
-            .map(|u| u.iter().map(|u| (u.arn.to_lowercase(), u)).collect());
+            .map(|u| u.iter().map(|u| (lowercase(&u.arn), u)).collect());
         let mut notes = Vec::new();
         let people: Vec<Status> = roster
             .people
@@ -116,11 +124,11 @@ impl<'a> Planner<'a> {
         let mut by_arn = HashMap::new();
         for (i, s) in people.iter().enumerate() {
             if let Some(l) = &s.person.github_username {
-                by_login.insert(l.to_ascii_lowercase(), i);
+                by_login.insert(ascii_lowercase(l), i);
             }
-            by_email.insert(s.person.email.to_lowercase(), i);
+            by_email.insert(lowercase(&s.person.email), i);
             if let Some(a) = &s.person.aws_user_arn {
-                by_arn.insert(a.to_lowercase(), i);
+                by_arn.insert(lowercase(a), i);
             }
         }
         let mut protected_github = BTreeMap::new();
@@ -150,6 +158,17 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|l| level_bit.get(l).copied().unwrap_or(0))
                 .fold(0, |a, b| a | b);
+            s.login_holder = s
+                .person
+                .github_username
+                .as_deref()
+                .filter(|l| !l.bytes().any(|b| b.is_ascii_uppercase()))
+                .and_then(|l| by_login.get(l).copied());
+            s.arn_holder = s
+                .person
+                .aws_user_arn
+                .as_deref()
+                .and_then(|a| by_arn.get(lowercase(a).as_ref()).copied());
         }
         let role_targets = config
             .managed_roles()
@@ -327,21 +346,20 @@ impl<'a> Planner<'a> {
         let target = github_target(org, slug);
         let levels = self.levels_with_team(slug);
         let managed = self.managed_teams.clone();
-        let members = effective_members(state, slug);
+        // Roster people among the members, by place in the roster.
+        let mut in_team = vec![false; self.people.len()];
+        let members = effective_members(state, slug, &self.by_login, &mut in_team);
         let invitations: Vec<&Invitation> = state
             .team(slug)
             .map(|t| t.invitations.iter().collect())
             .unwrap_or_default();
         self.grants.github += members.len() + invitations.len();
 
-        // In login order, so the findings come out nearly sorted already.
-        let mut ordered: Vec<(&String, &Option<String>)> = members.iter().collect();
-        ordered.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (login, via) in ordered {
+        for TeamMember { login, via, who } in &members {
             if self.is_protected_login(login) {
                 continue;
             }
-            let who = self.by_login.get(login).copied();
+            let who = *who;
             if self.entitled(who, levels) {
                 continue;
             }
@@ -352,11 +370,11 @@ impl<'a> Planner<'a> {
                     Some(Revocation::TeamMembership {
                         org: org.to_string(),
                         team: slug.to_string(),
-                        login: login.clone(),
+                        login: login.to_string(),
                     }),
                 ),
                 Some(child) => {
-                    let how = if managed.contains(child) {
+                    let how = if managed.contains(child.as_ref()) {
                         "lapse revokes it there if that team is not theirs either"
                     } else {
                         "lapse does not manage that team, so remove them there by hand"
@@ -372,7 +390,7 @@ impl<'a> Planner<'a> {
                 kind,
                 system: System::Github,
                 target: target.clone(),
-                principal: login.clone(),
+                principal: login.to_string(),
                 person: who.map(|i| self.people[i].person.email.clone()),
                 action,
                 reason,
@@ -393,11 +411,11 @@ impl<'a> Planner<'a> {
             }
             let who = login
                 .as_ref()
-                .and_then(|l| self.by_login.get(l))
+                .and_then(|l| self.by_login.get(l.as_str()))
                 .or_else(|| {
                     inv.email
                         .as_ref()
-                        .and_then(|e| self.by_email.get(&e.to_lowercase()))
+                        .and_then(|e| self.by_email.get(e.to_lowercase().as_str()))
                 })
                 .copied();
             if self.entitled(who, levels) {
@@ -464,6 +482,9 @@ impl<'a> Planner<'a> {
             let Some(login) = &s.person.github_username else {
                 continue;
             };
+            if s.login_holder.is_some_and(|holder| in_team[holder]) {
+                continue;
+            }
             let email = s.person.email.to_lowercase();
             let invited = invitations.iter().any(|inv| {
                 inv.login
@@ -474,7 +495,7 @@ impl<'a> Planner<'a> {
                         .as_ref()
                         .is_some_and(|e| e.to_lowercase() == email)
             });
-            if members.contains_key(login) || invited {
+            if invited {
                 continue;
             }
             let through: Vec<&str> = s
@@ -498,20 +519,16 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn plan_role(
-        &mut self,
-        role: &RoleRef,
-        arn: &str,
-        principals: &[crate::trust_policy::TrustPrincipal],
-    ) {
+    fn plan_role(&mut self, role: &RoleRef, arn: &str, principals: &[TrustPrincipal<'_>]) {
         let levels = self.levels_with_role(role);
-        let users_account = self
-            .config
+        let config = self.config;
+        let users_account = config
             .aws
             .as_ref()
             .and_then(|a| a.users_account.as_ref())
-            .map(|a| a.id.clone());
-        let mut held: HashSet<String> = HashSet::with_capacity(principals.len());
+            .map(|a| a.id.as_str());
+        // Roster people the policy names, by place in the roster.
+        let mut in_policy = vec![false; self.people.len()];
         for p in principals {
             if matches!(
                 p.kind,
@@ -520,38 +537,32 @@ impl<'a> Planner<'a> {
                 continue;
             }
             self.grants.aws += 1;
-            let lower = p.value.to_lowercase();
+            let lower = lowercase(p.value);
+            let named = self.by_arn.get(lower.as_ref()).copied();
+            if let Some(i) = named {
+                in_policy[i] = true;
+            }
             if self.is_protected_aws(&lower) {
-                held.insert(lower);
                 continue;
             }
-            held.insert(lower.clone());
-            let mut finding = Finding {
-                kind: FindingKind::Unattributable,
-                system: System::Aws,
-                target: arn.to_string(),
-                principal: p.value.clone(),
-                person: None,
-                action: Action::None,
-                reason: String::new(),
-                result: None,
-                error: None,
-                revocation: None,
-            };
-            let revoke = Some(Revocation::TrustPrincipal {
-                role_arn: arn.to_string(),
-                principal: p.value.clone(),
-            });
-            match (p.kind, classify_aws(&p.value)) {
-                (PrincipalType::Anyone, _) => {
-                    finding.reason =
-                        "anyone (`*`) may assume this role: not a person lapse can attribute".into()
-                }
-                (PrincipalType::Federated, _) => finding.reason =
+            // (kind, reason, the person it is, whether to revoke)
+            let (kind, reason, who, revoke) = match (p.kind, classify_aws(p.value)) {
+                (PrincipalType::Anyone, _) => (
+                    FindingKind::Unattributable,
+                    "anyone (`*`) may assume this role: not a person lapse can attribute".into(),
+                    None,
+                    false,
+                ),
+                (PrincipalType::Federated, _) => (
+                    FindingKind::Unattributable,
                     "a federated identity provider: its users are not attributable to the roster"
                         .into(),
-                (_, AwsPrincipal::AccountRoot(account)) => {
-                    finding.reason = if Some(&account) == users_account.as_ref() {
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::AccountRoot(account)) => (
+                    FindingKind::Unattributable,
+                    if Some(account) == users_account {
                         format!(
                             "the root of the users account {account}: any of its users the account allows can assume this role"
                         )
@@ -559,35 +570,51 @@ impl<'a> Planner<'a> {
                         format!(
                             "account {account}: whoever that account allows can assume this role"
                         )
-                    }
-                }
-                (_, AwsPrincipal::UniqueId(kind)) => {
-                    finding.kind = FindingKind::Orphaned;
-                    finding.action = Action::Revoke;
-                    finding.reason =
-                        format!("a bare unique ID: the {kind} it named has been deleted");
-                    finding.revocation = revoke;
-                }
+                    },
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::UniqueId(kind)) => (
+                    FindingKind::Orphaned,
+                    format!("a bare unique ID: the {kind} it named has been deleted"),
+                    None,
+                    true,
+                ),
                 (_, AwsPrincipal::User) => {
-                    let who = self.by_arn.get(&lower).copied();
-                    if self.entitled(who, levels) {
+                    if self.entitled(named, levels) {
                         continue;
                     }
-                    let (kind, reason) = self.why_not(who, levels);
-                    finding.kind = kind;
-                    finding.reason = reason;
-                    finding.person = who.map(|i| self.people[i].person.email.clone());
-                    finding.action = Action::Revoke;
-                    finding.revocation = revoke;
+                    let (kind, reason) = self.why_not(named, levels);
+                    (kind, reason, named, true)
                 }
-                (_, AwsPrincipal::Role) => {
-                    finding.reason = "a role or session, not a person".into()
-                }
-                (_, AwsPrincipal::Other) => {
-                    finding.reason = "not a principal lapse can attribute to a person".into()
-                }
-            }
-            self.findings.push(finding);
+                (_, AwsPrincipal::Role) => (
+                    FindingKind::Unattributable,
+                    "a role or session, not a person".into(),
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::Other) => (
+                    FindingKind::Unattributable,
+                    "not a principal lapse can attribute to a person".into(),
+                    None,
+                    false,
+                ),
+            };
+            self.findings.push(Finding {
+                kind,
+                system: System::Aws,
+                target: arn.to_string(),
+                principal: p.value.to_string(),
+                person: who.map(|i| self.people[i].person.email.clone()),
+                action: if revoke { Action::Revoke } else { Action::None },
+                reason,
+                result: None,
+                error: None,
+                revocation: revoke.then(|| Revocation::TrustPrincipal {
+                    role_arn: arn.to_string(),
+                    principal: p.value.to_string(),
+                }),
+            });
         }
 
         for i in 0..self.people.len() {
@@ -598,7 +625,7 @@ impl<'a> Planner<'a> {
             let Some(user_arn) = &s.person.aws_user_arn else {
                 continue;
             };
-            if held.contains(&user_arn.to_lowercase()) {
+            if s.arn_holder.is_some_and(|holder| in_policy[holder]) {
                 continue;
             }
             let through: Vec<&str> = s
@@ -756,20 +783,20 @@ type Grant = (System, String, String);
 
 /// How an AWS principal string reads.
 #[derive(Debug, PartialEq, Eq)]
-enum AwsPrincipal {
-    AccountRoot(String),
+enum AwsPrincipal<'a> {
+    AccountRoot(&'a str),
     UniqueId(&'static str),
     User,
     Role,
     Other,
 }
 
-fn classify_aws(value: &str) -> AwsPrincipal {
+fn classify_aws(value: &str) -> AwsPrincipal<'_> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-        return AwsPrincipal::AccountRoot(value.to_string());
+        return AwsPrincipal::AccountRoot(value);
     }
-    if !value.contains(':')
-        && value.len() >= 16
+    // Upper case and digits only, so no `:` either: not an ARN.
+    if value.len() >= 16
         && value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -781,17 +808,9 @@ fn classify_aws(value: &str) -> AwsPrincipal {
         };
         return AwsPrincipal::UniqueId(kind);
     }
-    let mut parts = value.splitn(6, ':');
-    if let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
+    if let Some(["arn", _, service, _, account, resource]) = arn_fields(value) {
         return match (service, resource) {
-            ("iam", "root") => AwsPrincipal::AccountRoot(account.to_string()),
+            ("iam", "root") => AwsPrincipal::AccountRoot(account),
             ("iam", r) if r.starts_with("user/") => AwsPrincipal::User,
             ("iam", r) if r.starts_with("role/") => AwsPrincipal::Role,
             ("sts", r) if r.starts_with("assumed-role/") || r.starts_with("federated-user/") => {
@@ -803,13 +822,44 @@ fn classify_aws(value: &str) -> AwsPrincipal {
     AwsPrincipal::Other
 }
 
+/// The six `:`-separated fields of an ARN, the last keeping any further
+/// `:`; `None` with fewer. A byte scan: every trust principal goes through it.
+fn arn_fields(value: &str) -> Option<[&str; 6]> {
+    let mut fields = [""; 6];
+    let mut rest = value;
+    for field in &mut fields[..5] {
+        let colon = rest.bytes().position(|b| b == b':')?;
+        *field = &rest[..colon];
+        rest = &rest[colon + 1..];
+    }
+    fields[5] = rest;
+    Some(fields)
+}
+
+/// A member of a team as GitHub counts it.
+struct TeamMember<'s> {
+    /// The login in lower case.
+    login: Cow<'s, str>,
+    /// The child team (lower case) they are directly in, when it is a child.
+    via: Option<Cow<'s, str>>,
+    /// Their place in the roster, if they are in it.
+    who: Option<usize>,
+}
+
 /// Members of a team as GitHub counts them: its own, and its child teams'
-/// (recursively), each with the team they are directly in when that is a
-/// child. A direct membership wins over one through a child.
-fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<String>> {
-    let mut out: HashMap<String, Option<String>> =
-        HashMap::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
-    let mut stack = vec![slug.to_ascii_lowercase()];
+/// (recursively), each once. The team's own come first, so a direct
+/// membership wins over one through a child. Marks the roster people among
+/// them in `in_team`, which also keeps them from being counted twice.
+fn effective_members<'s>(
+    state: &'s GithubState,
+    slug: &'s str,
+    by_login: &HashMap<Cow<str>, usize>,
+    in_team: &mut [bool],
+) -> Vec<TeamMember<'s>> {
+    let mut out = Vec::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
+    // Members outside the roster have no place to mark.
+    let mut strangers: HashSet<Cow<str>> = HashSet::new();
+    let mut stack = vec![ascii_lowercase(slug)];
     let mut seen = BTreeSet::new();
     while let Some(team) = stack.pop() {
         if !seen.insert(team.clone()) {
@@ -818,13 +868,18 @@ fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<
         let Some(t) = state.team(&team) else { continue };
         let via = (team != slug).then(|| team.clone());
         for m in &t.members {
-            let login = m.login.to_ascii_lowercase();
-            match out.get(&login) {
-                Some(None) => {}
-                Some(Some(_)) if via.is_some() => {}
-                _ => {
-                    out.insert(login, via.clone());
-                }
+            let login = ascii_lowercase(&m.login);
+            let who = by_login.get(login.as_ref()).copied();
+            let first = match who {
+                Some(i) => !std::mem::replace(&mut in_team[i], true),
+                None => strangers.insert(login.clone()),
+            };
+            if first {
+                out.push(TeamMember {
+                    login,
+                    via: via.clone(),
+                    who,
+                });
             }
         }
         for child in state.teams.iter().filter(|c| {
@@ -832,16 +887,37 @@ fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<
                 .as_deref()
                 .is_some_and(|p| p.eq_ignore_ascii_case(&team))
         }) {
-            stack.push(child.slug.to_ascii_lowercase());
+            stack.push(ascii_lowercase(&child.slug));
         }
     }
     out
 }
 
+/// `text` in lower case, borrowed when it already is (as it nearly always is).
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `text` in ASCII lower case, borrowed when it already is.
+fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 fn status<'a>(
     config: &'a Config,
     p: &'a Person,
-    users: Option<&HashMap<String, &IamUser>>,
+    users: Option<&HashMap<Cow<str>, &IamUser>>,
     now: DateTime<Utc>,
     notes: &mut Vec<String>,
 ) -> Status<'a> {
@@ -862,7 +938,7 @@ fn status<'a>(
     if let (Some(limit), Some(arn), Some(users)) =
         (config.policy.inactivity_limit_days, &p.aws_user_arn, users)
     {
-        match users.get(&arn.to_lowercase()) {
+        match users.get(lowercase(arn).as_ref()) {
             Some(user) => {
                 let seen = user.last_activity().unwrap_or(user.created);
                 last_seen = Some(seen);
@@ -917,5 +993,7 @@ fn status<'a>(
         last_seen,
         active_mask: 0,
         if_present_mask: 0,
+        login_holder: None,
+        arn_holder: None,
     }
 }
