@@ -55,9 +55,7 @@ struct Absence {
 struct Status<'a> {
     person: &'a Person,
     absence: Option<Absence>,
-    /// Levels held now (empty when absent).
-    active: BTreeSet<&'a str>,
-    /// Levels that would be held were the person present.
+    /// Levels that would be held were the person present: see [`Status::active`].
     if_present: BTreeSet<&'a str>,
     /// Lapsed temporary grants: level and when it ended.
     expired: Vec<(&'a str, DateTime<Utc>)>,
@@ -73,6 +71,19 @@ struct Status<'a> {
     login_holder: Option<usize>,
     /// Who `by_arn` finds for this person's IAM user ARN, for the same reason.
     arn_holder: Option<usize>,
+}
+
+/// No levels, for whoever is absent.
+static NO_LEVELS: BTreeSet<&str> = BTreeSet::new();
+
+impl<'a> Status<'a> {
+    /// Levels held now (none when absent).
+    fn active(&self) -> &BTreeSet<&'a str> {
+        match self.absence {
+            Some(_) => &NO_LEVELS,
+            None => &self.if_present,
+        }
+    }
 }
 
 /// A set of access levels: bit `i` is the config's `i`-th level by name
@@ -119,9 +130,9 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|p| status(config, p, users.as_ref(), now, &mut notes))
             .collect();
-        let mut by_login = HashMap::new();
-        let mut by_email = HashMap::new();
-        let mut by_arn = HashMap::new();
+        let mut by_login = HashMap::with_capacity(people.len());
+        let mut by_email = HashMap::with_capacity(people.len());
+        let mut by_arn = HashMap::with_capacity(people.len());
         for (i, s) in people.iter().enumerate() {
             if let Some(l) = &s.person.github_username {
                 by_login.insert(ascii_lowercase(l), i);
@@ -149,7 +160,7 @@ impl<'a> Planner<'a> {
         let mut people = people;
         for s in &mut people {
             s.active_mask = s
-                .active
+                .active()
                 .iter()
                 .map(|l| level_bit.get(l).copied().unwrap_or(0))
                 .fold(0, |a, b| a | b);
@@ -162,7 +173,7 @@ impl<'a> Planner<'a> {
                 .person
                 .github_username
                 .as_deref()
-                .filter(|l| !l.bytes().any(|b| b.is_ascii_uppercase()))
+                .filter(|l| !has_ascii_uppercase(l))
                 .and_then(|l| by_login.get(l).copied());
             s.arn_holder = s
                 .person
@@ -306,12 +317,12 @@ impl<'a> Planner<'a> {
                 format!("temporary {level} grant expired {}", show_expiry(*ended)),
             );
         }
-        let held = if s.active.is_empty() {
+        let held = if s.active().is_empty() {
             "the roster gives them no level".to_string()
         } else {
             format!(
                 "the roster gives them {}, which does not include this",
-                s.active.iter().copied().collect::<Vec<_>>().join(", ")
+                s.active().iter().copied().collect::<Vec<_>>().join(", ")
             )
         };
         (FindingKind::Unexpected, held)
@@ -499,7 +510,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let through: Vec<&str> = s
-                .active
+                .active()
                 .iter()
                 .copied()
                 .filter(|l| self.has(levels, l))
@@ -629,7 +640,7 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let through: Vec<&str> = s
-                .active
+                .active()
                 .iter()
                 .copied()
                 .filter(|l| self.has(levels, l))
@@ -660,7 +671,7 @@ impl<'a> Planner<'a> {
         let absence_limit = Duration::days(self.config.policy.absence_limit_days as i64 + 1);
         let mut out = Vec::new();
         for s in &self.people {
-            if s.absence.is_some() || s.active.is_empty() {
+            if s.absence.is_some() || s.active().is_empty() {
                 continue;
             }
             let soon = |t: DateTime<Utc>| t > self.now && t <= horizon;
@@ -709,7 +720,7 @@ impl<'a> Planner<'a> {
                         self.config.policy.absence_limit_days,
                         day(since + absence_limit)
                     ),
-                    self.grants_of(s, &s.active),
+                    self.grants_of(s, s.active()),
                 ));
             }
             if let (Some(limit), Some(seen)) =
@@ -720,7 +731,7 @@ impl<'a> Planner<'a> {
                     events.push((
                         lapse,
                         format!("no console or access-key use since {} (observed); passes the {limit}-day limit on {}", day(seen), day(lapse)),
-                        self.grants_of(s, &s.active),
+                        self.grants_of(s, s.active()),
                     ));
                 }
             }
@@ -895,23 +906,28 @@ fn effective_members<'s>(
 
 /// `text` in lower case, borrowed when it already is (as it nearly always is).
 fn lowercase(text: &str) -> Cow<'_, str> {
-    if text
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-    {
-        Cow::Owned(text.to_lowercase())
-    } else {
+    if text.is_ascii() && !has_ascii_uppercase(text) {
         Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
     }
 }
 
 /// `text` in ASCII lower case, borrowed when it already is.
 fn ascii_lowercase(text: &str) -> Cow<'_, str> {
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+    if has_ascii_uppercase(text) {
         Cow::Owned(text.to_ascii_lowercase())
     } else {
         Cow::Borrowed(text)
     }
+}
+
+/// Whether `text` has an ASCII capital. Looks at every byte rather than
+/// stopping at the first capital, which lets the compiler vectorise it: it
+/// runs for every grant, and the answer is nearly always no.
+fn has_ascii_uppercase(text: &str) -> bool {
+    text.bytes()
+        .fold(false, |found, b| found | b.is_ascii_uppercase())
 }
 
 fn status<'a>(
@@ -979,15 +995,9 @@ fn status<'a>(
         .filter(|t| t.expires_at <= now)
         .map(|t| (t.level.as_str(), t.expires_at))
         .collect();
-    let active = if absence.is_some() {
-        BTreeSet::new()
-    } else {
-        if_present.clone()
-    };
     Status {
         person: p,
         absence,
-        active,
         if_present,
         expired,
         last_seen,
