@@ -56,7 +56,8 @@ struct Status<'a> {
     person: &'a Person,
     absence: Option<Absence>,
     /// Levels that would be held were the person present: see [`Status::active`].
-    if_present: BTreeSet<&'a str>,
+    /// Sorted, without repeats.
+    if_present: Vec<&'a str>,
     /// Lapsed temporary grants: level and when it ended.
     expired: Vec<(&'a str, DateTime<Utc>)>,
     /// The instant observed inactivity is measured from, when known.
@@ -74,13 +75,13 @@ struct Status<'a> {
 }
 
 /// No levels, for whoever is absent.
-static NO_LEVELS: BTreeSet<&str> = BTreeSet::new();
+const NO_LEVELS: &[&str] = &[];
 
 impl<'a> Status<'a> {
     /// Levels held now (none when absent).
-    fn active(&self) -> &BTreeSet<&'a str> {
+    fn active(&self) -> &[&'a str] {
         match self.absence {
-            Some(_) => &NO_LEVELS,
+            Some(_) => NO_LEVELS,
             None => &self.if_present,
         }
     }
@@ -118,30 +119,58 @@ struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
+        let n = roster.people.len();
+        let mut by_login = HashMap::with_capacity(n);
+        let mut by_email = HashMap::with_capacity(n);
+        let mut by_arn = HashMap::with_capacity(n);
+        for (i, p) in roster.people.iter().enumerate() {
+            if let Some(l) = &p.github_username {
+                by_login.insert(ascii_lowercase(l), i);
+            }
+            by_email.insert(lowercase(&p.email), i);
+            if let Some(a) = &p.aws_user_arn {
+                by_arn.insert(lowercase(a), i);
+            }
+        }
+        // Each IAM user at the place `by_arn` gives its ARN, so a person's
+        // user is found from their `arn_holder` without a map of its own.
         // None when activity was not observed: then nobody is absent by inactivity.
-        let users: Option<HashMap<Cow<str>, &IamUser>> = actual
+        let users_by_holder: Option<Vec<Option<&IamUser>>> = actual
             .aws
             .as_ref()
             .and_then(|a| a.users.as_ref())
-            .map(|u| u.iter().map(|u| (lowercase(&u.arn), u)).collect());
+            .map(|users| {
+                let mut by_holder = vec![None; n];
+                for u in users {
+                    if let Some(&i) = by_arn.get(lowercase(&u.arn).as_ref()) {
+                        by_holder[i] = Some(u);
+                    }
+                }
+                by_holder
+            });
         let mut notes = Vec::new();
         let people: Vec<Status> = roster
             .people
             .iter()
-            .map(|p| status(config, p, users.as_ref(), now, &mut notes))
+            .map(|p| {
+                let arn_holder = p
+                    .aws_user_arn
+                    .as_deref()
+                    .and_then(|a| by_arn.get(lowercase(a).as_ref()).copied());
+                let user = users_by_holder
+                    .as_ref()
+                    .map(|users| arn_holder.and_then(|i| users[i]));
+                Status {
+                    login_holder: p
+                        .github_username
+                        .as_deref()
+                        .filter(|l| !has_ascii_uppercase(l))
+                        .and_then(|l| by_login.get(l).copied()),
+                    arn_holder,
+                    ..status(config, p, user, now, &mut notes)
+                }
+            })
             .collect();
-        let mut by_login = HashMap::with_capacity(people.len());
-        let mut by_email = HashMap::with_capacity(people.len());
-        let mut by_arn = HashMap::with_capacity(people.len());
-        for (i, s) in people.iter().enumerate() {
-            if let Some(l) = &s.person.github_username {
-                by_login.insert(ascii_lowercase(l), i);
-            }
-            by_email.insert(lowercase(&s.person.email), i);
-            if let Some(a) = &s.person.aws_user_arn {
-                by_arn.insert(lowercase(a), i);
-            }
-        }
         let mut protected_github = BTreeMap::new();
         let mut protected_aws = BTreeMap::new();
         for p in &config.safety.protected {
@@ -169,17 +198,6 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|l| level_bit.get(l).copied().unwrap_or(0))
                 .fold(0, |a, b| a | b);
-            s.login_holder = s
-                .person
-                .github_username
-                .as_deref()
-                .filter(|l| !has_ascii_uppercase(l))
-                .and_then(|l| by_login.get(l).copied());
-            s.arn_holder = s
-                .person
-                .aws_user_arn
-                .as_deref()
-                .and_then(|a| by_arn.get(lowercase(a).as_ref()).copied());
         }
         let role_targets = config
             .managed_roles()
@@ -322,7 +340,7 @@ impl<'a> Planner<'a> {
         } else {
             format!(
                 "the roster gives them {}, which does not include this",
-                s.active().iter().copied().collect::<Vec<_>>().join(", ")
+                s.active().join(", ")
             )
         };
         (FindingKind::Unexpected, held)
@@ -691,9 +709,9 @@ impl<'a> Planner<'a> {
                             .map(|o| o.level.as_str()),
                     )
                     .collect();
-                let keep = self.grants_of(s, &remaining);
+                let keep = self.grants_of(s, remaining);
                 let lapsing = self
-                    .grants_of(s, &BTreeSet::from([t.level.as_str()]))
+                    .grants_of(s, [t.level.as_str()])
                     .difference(&keep)
                     .cloned()
                     .collect();
@@ -720,7 +738,7 @@ impl<'a> Planner<'a> {
                         self.config.policy.absence_limit_days,
                         day(since + absence_limit)
                     ),
-                    self.grants_of(s, s.active()),
+                    self.grants_of(s, s.active().iter().copied()),
                 ));
             }
             if let (Some(limit), Some(seen)) =
@@ -731,7 +749,7 @@ impl<'a> Planner<'a> {
                     events.push((
                         lapse,
                         format!("no console or access-key use since {} (observed); passes the {limit}-day limit on {}", day(seen), day(lapse)),
-                        self.grants_of(s, s.active()),
+                        self.grants_of(s, s.active().iter().copied()),
                     ));
                 }
             }
@@ -762,9 +780,13 @@ impl<'a> Planner<'a> {
     }
 
     /// The grants a set of levels gives a person, in the systems lapse observed.
-    fn grants_of(&self, s: &Status, levels: &BTreeSet<&str>) -> BTreeSet<Grant> {
+    fn grants_of<'l>(
+        &self,
+        s: &Status,
+        levels: impl IntoIterator<Item = &'l str>,
+    ) -> BTreeSet<Grant> {
         let mut out = BTreeSet::new();
-        for level in levels.iter().filter_map(|l| self.config.levels.get(*l)) {
+        for level in levels.into_iter().filter_map(|l| self.config.levels.get(l)) {
             if let (Some(gh), Some(_), Some(login)) = (
                 &self.config.github,
                 &self.actual.github,
@@ -930,10 +952,12 @@ fn has_ascii_uppercase(text: &str) -> bool {
         .fold(false, |found, b| found | b.is_ascii_uppercase())
 }
 
+/// A person's status; `user` is their IAM user, or None when activity was
+/// not observed (Some(None) when it was and they have none).
 fn status<'a>(
     config: &'a Config,
     p: &'a Person,
-    users: Option<&HashMap<Cow<str>, &IamUser>>,
+    user: Option<Option<&IamUser>>,
     now: DateTime<Utc>,
     notes: &mut Vec<String>,
 ) -> Status<'a> {
@@ -951,10 +975,10 @@ fn status<'a>(
         }
     }
     let mut last_seen = None;
-    if let (Some(limit), Some(arn), Some(users)) =
-        (config.policy.inactivity_limit_days, &p.aws_user_arn, users)
+    if let (Some(limit), Some(arn), Some(user)) =
+        (config.policy.inactivity_limit_days, &p.aws_user_arn, user)
     {
-        match users.get(lowercase(arn).as_ref()) {
+        match user {
             Some(user) => {
                 let seen = user.last_activity().unwrap_or(user.created);
                 last_seen = Some(seen);
@@ -978,7 +1002,8 @@ fn status<'a>(
             )),
         }
     }
-    let if_present: BTreeSet<&str> = p
+    // A sorted list rather than a set: cheaper to build for every person.
+    let mut if_present: Vec<&str> = p
         .standing
         .iter()
         .map(String::as_str)
@@ -989,6 +1014,8 @@ fn status<'a>(
                 .map(|t| t.level.as_str()),
         )
         .collect();
+    if_present.sort_unstable();
+    if_present.dedup();
     let expired = p
         .temporary
         .iter()
