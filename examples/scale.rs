@@ -1,5 +1,10 @@
 //! Prints the planner's figures at org scale, peak memory included:
-//! `cargo run --release --example scale [PEOPLE]`.
+//! `cargo run --release --example scale [PEOPLE] [--dump PATH]`.
+//!
+//! `--dump PATH` writes the plan as the JSON, text and markdown reports
+//! (`PATH`, `PATH.txt`, `PATH.md`) and in full, revocations and grant counts
+//! included (`PATH.debug`), so a change to the planner can be shown to leave
+//! its output byte for byte as it was.
 
 #[path = "../benches/support/scale.rs"]
 mod scale;
@@ -16,11 +21,36 @@ fn peak_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// Writes the plan's reports and its full debug form next to `path`.
+fn dump(plan: &lapse::plan::Plan, path: &str) -> std::io::Result<()> {
+    let report = lapse::report::Report {
+        command: "plan".into(),
+        run_id: "scale".into(),
+        now: scale::now(),
+        generated_at: scale::now(),
+        findings: plan.findings.clone(),
+        api_calls: lapse::report::ApiCalls::default(),
+        notes: plan.notes.clone(),
+        refused: None,
+        gates_overridden: None,
+    };
+    use lapse::report::Format;
+    std::fs::write(path, report.render(Format::Json, false))?;
+    std::fs::write(format!("{path}.txt"), report.render(Format::Text, false))?;
+    std::fs::write(format!("{path}.md"), report.render(Format::Markdown, false))?;
+    std::fs::write(format!("{path}.debug"), format!("{plan:#?}\n"))
+}
+
 fn main() {
-    let people: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(50_000);
+    let mut args = std::env::args().skip(1);
+    let mut people = 50_000;
+    let mut dump_path = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dump" => dump_path = Some(args.next().expect("--dump needs a path")),
+            n => people = n.parse().expect("PEOPLE is a number"),
+        }
+    }
     let config = scale::config();
     let text = scale::roster_yaml(people);
     let start = Instant::now();
@@ -49,4 +79,8 @@ fn main() {
     );
     println!("peak memory before plan {before:.0} MiB");
     println!("peak memory            {:.0} MiB", peak_mib());
+    if let Some(path) = dump_path {
+        dump(&plan, &path).expect("the dump is written");
+        println!("dumped to              {path}");
+    }
 }

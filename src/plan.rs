@@ -2,6 +2,7 @@
 //! actual grants, to findings and revocations. No I/O, no clock, no async:
 //! everything about who should lose what is decided here, and tested here.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +11,7 @@ use crate::config::{Config, RoleRef};
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
 use crate::roster::{Person, Roster};
 use crate::state::{Actual, GithubState, IamUser, Invitation};
-use crate::trust_policy::{PrincipalType, allowed_principals_in};
+use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_in};
 use crate::when::{day, show_expiry};
 
 /// The outcome of planning.
@@ -54,10 +55,9 @@ struct Absence {
 struct Status<'a> {
     person: &'a Person,
     absence: Option<Absence>,
-    /// Levels held now (empty when absent).
-    active: BTreeSet<&'a str>,
-    /// Levels that would be held were the person present.
-    if_present: BTreeSet<&'a str>,
+    /// Levels that would be held were the person present: see [`Status::active`].
+    /// Sorted, without repeats.
+    if_present: Vec<&'a str>,
     /// Lapsed temporary grants: level and when it ended.
     expired: Vec<(&'a str, DateTime<Utc>)>,
     /// The instant observed inactivity is measured from, when known.
@@ -66,6 +66,25 @@ struct Status<'a> {
     /// is checked for every grant, so it must be cheap.
     active_mask: Levels,
     if_present_mask: Levels,
+    /// Who `by_login` finds for this person's login when a team member with
+    /// it would match it: a login not in lower case matches no member.
+    /// Membership of a team is then one mark per person, not a lookup per login.
+    login_holder: Option<usize>,
+    /// Who `by_arn` finds for this person's IAM user ARN, for the same reason.
+    arn_holder: Option<usize>,
+}
+
+/// No levels, for whoever is absent.
+const NO_LEVELS: &[&str] = &[];
+
+impl<'a> Status<'a> {
+    /// Levels held now (none when absent).
+    fn active(&self) -> &[&'a str] {
+        match self.absence {
+            Some(_) => NO_LEVELS,
+            None => &self.if_present,
+        }
+    }
 }
 
 /// A set of access levels: bit `i` is the config's `i`-th level by name
@@ -82,9 +101,10 @@ struct Planner<'a> {
     actual: &'a Actual,
     now: DateTime<Utc>,
     people: Vec<Status<'a>>,
-    by_login: HashMap<String, usize>,
-    by_email: HashMap<String, usize>,
-    by_arn: HashMap<String, usize>,
+    /// Lower-case keys, borrowed from the roster where it is already lower case.
+    by_login: HashMap<Cow<'a, str>, usize>,
+    by_email: HashMap<Cow<'a, str>, usize>,
+    by_arn: HashMap<Cow<'a, str>, usize>,
     protected_github: BTreeMap<String, bool>,
     protected_aws: BTreeMap<String, bool>,
     /// Configured role to the ARN IAM reports for it (which may carry a path).
@@ -99,30 +119,58 @@ struct Planner<'a> {
 
 impl<'a> Planner<'a> {
     fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
+        let n = roster.people.len();
+        let mut by_login = HashMap::with_capacity(n);
+        let mut by_email = HashMap::with_capacity(n);
+        let mut by_arn = HashMap::with_capacity(n);
+        for (i, p) in roster.people.iter().enumerate() {
+            if let Some(l) = &p.github_username {
+                by_login.insert(ascii_lowercase(l), i);
+            }
+            by_email.insert(lowercase(&p.email), i);
+            if let Some(a) = &p.aws_user_arn {
+                by_arn.insert(lowercase(a), i);
+            }
+        }
+        // Each IAM user at the place `by_arn` gives its ARN, so a person's
+        // user is found from their `arn_holder` without a map of its own.
         // None when activity was not observed: then nobody is absent by inactivity.
-        let users: Option<HashMap<String, &IamUser>> = actual
+        let users_by_holder: Option<Vec<Option<&IamUser>>> = actual
             .aws
             .as_ref()
             .and_then(|a| a.users.as_ref())
-            .map(|u| u.iter().map(|u| (u.arn.to_lowercase(), u)).collect());
+            .map(|users| {
+                let mut by_holder = vec![None; n];
+                for u in users {
+                    if let Some(&i) = by_arn.get(lowercase(&u.arn).as_ref()) {
+                        by_holder[i] = Some(u);
+                    }
+                }
+                by_holder
+            });
         let mut notes = Vec::new();
         let people: Vec<Status> = roster
             .people
             .iter()
-            .map(|p| status(config, p, users.as_ref(), now, &mut notes))
+            .map(|p| {
+                let arn_holder = p
+                    .aws_user_arn
+                    .as_deref()
+                    .and_then(|a| by_arn.get(lowercase(a).as_ref()).copied());
+                let user = users_by_holder
+                    .as_ref()
+                    .map(|users| arn_holder.and_then(|i| users[i]));
+                Status {
+                    login_holder: p
+                        .github_username
+                        .as_deref()
+                        .filter(|l| !has_ascii_uppercase(l))
+                        .and_then(|l| by_login.get(l).copied()),
+                    arn_holder,
+                    ..status(config, p, user, now, &mut notes)
+                }
+            })
             .collect();
-        let mut by_login = HashMap::new();
-        let mut by_email = HashMap::new();
-        let mut by_arn = HashMap::new();
-        for (i, s) in people.iter().enumerate() {
-            if let Some(l) = &s.person.github_username {
-                by_login.insert(l.to_ascii_lowercase(), i);
-            }
-            by_email.insert(s.person.email.to_lowercase(), i);
-            if let Some(a) = &s.person.aws_user_arn {
-                by_arn.insert(a.to_lowercase(), i);
-            }
-        }
         let mut protected_github = BTreeMap::new();
         let mut protected_aws = BTreeMap::new();
         for p in &config.safety.protected {
@@ -141,7 +189,7 @@ impl<'a> Planner<'a> {
         let mut people = people;
         for s in &mut people {
             s.active_mask = s
-                .active
+                .active()
                 .iter()
                 .map(|l| level_bit.get(l).copied().unwrap_or(0))
                 .fold(0, |a, b| a | b);
@@ -287,12 +335,12 @@ impl<'a> Planner<'a> {
                 format!("temporary {level} grant expired {}", show_expiry(*ended)),
             );
         }
-        let held = if s.active.is_empty() {
+        let held = if s.active().is_empty() {
             "the roster gives them no level".to_string()
         } else {
             format!(
                 "the roster gives them {}, which does not include this",
-                s.active.iter().copied().collect::<Vec<_>>().join(", ")
+                s.active().join(", ")
             )
         };
         (FindingKind::Unexpected, held)
@@ -327,21 +375,20 @@ impl<'a> Planner<'a> {
         let target = github_target(org, slug);
         let levels = self.levels_with_team(slug);
         let managed = self.managed_teams.clone();
-        let members = effective_members(state, slug);
+        // Roster people among the members, by place in the roster.
+        let mut in_team = vec![false; self.people.len()];
+        let members = effective_members(state, slug, &self.by_login, &mut in_team);
         let invitations: Vec<&Invitation> = state
             .team(slug)
             .map(|t| t.invitations.iter().collect())
             .unwrap_or_default();
         self.grants.github += members.len() + invitations.len();
 
-        // In login order, so the findings come out nearly sorted already.
-        let mut ordered: Vec<(&String, &Option<String>)> = members.iter().collect();
-        ordered.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (login, via) in ordered {
+        for TeamMember { login, via, who } in &members {
             if self.is_protected_login(login) {
                 continue;
             }
-            let who = self.by_login.get(login).copied();
+            let who = *who;
             if self.entitled(who, levels) {
                 continue;
             }
@@ -352,11 +399,11 @@ impl<'a> Planner<'a> {
                     Some(Revocation::TeamMembership {
                         org: org.to_string(),
                         team: slug.to_string(),
-                        login: login.clone(),
+                        login: login.to_string(),
                     }),
                 ),
                 Some(child) => {
-                    let how = if managed.contains(child) {
+                    let how = if managed.contains(child.as_ref()) {
                         "lapse revokes it there if that team is not theirs either"
                     } else {
                         "lapse does not manage that team, so remove them there by hand"
@@ -372,7 +419,7 @@ impl<'a> Planner<'a> {
                 kind,
                 system: System::Github,
                 target: target.clone(),
-                principal: login.clone(),
+                principal: login.to_string(),
                 person: who.map(|i| self.people[i].person.email.clone()),
                 action,
                 reason,
@@ -393,11 +440,11 @@ impl<'a> Planner<'a> {
             }
             let who = login
                 .as_ref()
-                .and_then(|l| self.by_login.get(l))
+                .and_then(|l| self.by_login.get(l.as_str()))
                 .or_else(|| {
                     inv.email
                         .as_ref()
-                        .and_then(|e| self.by_email.get(&e.to_lowercase()))
+                        .and_then(|e| self.by_email.get(e.to_lowercase().as_str()))
                 })
                 .copied();
             if self.entitled(who, levels) {
@@ -464,6 +511,9 @@ impl<'a> Planner<'a> {
             let Some(login) = &s.person.github_username else {
                 continue;
             };
+            if s.login_holder.is_some_and(|holder| in_team[holder]) {
+                continue;
+            }
             let email = s.person.email.to_lowercase();
             let invited = invitations.iter().any(|inv| {
                 inv.login
@@ -474,11 +524,11 @@ impl<'a> Planner<'a> {
                         .as_ref()
                         .is_some_and(|e| e.to_lowercase() == email)
             });
-            if members.contains_key(login) || invited {
+            if invited {
                 continue;
             }
             let through: Vec<&str> = s
-                .active
+                .active()
                 .iter()
                 .copied()
                 .filter(|l| self.has(levels, l))
@@ -498,20 +548,16 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn plan_role(
-        &mut self,
-        role: &RoleRef,
-        arn: &str,
-        principals: &[crate::trust_policy::TrustPrincipal],
-    ) {
+    fn plan_role(&mut self, role: &RoleRef, arn: &str, principals: &[TrustPrincipal<'_>]) {
         let levels = self.levels_with_role(role);
-        let users_account = self
-            .config
+        let config = self.config;
+        let users_account = config
             .aws
             .as_ref()
             .and_then(|a| a.users_account.as_ref())
-            .map(|a| a.id.clone());
-        let mut held: HashSet<String> = HashSet::with_capacity(principals.len());
+            .map(|a| a.id.as_str());
+        // Roster people the policy names, by place in the roster.
+        let mut in_policy = vec![false; self.people.len()];
         for p in principals {
             if matches!(
                 p.kind,
@@ -520,38 +566,32 @@ impl<'a> Planner<'a> {
                 continue;
             }
             self.grants.aws += 1;
-            let lower = p.value.to_lowercase();
+            let lower = lowercase(p.value);
+            let named = self.by_arn.get(lower.as_ref()).copied();
+            if let Some(i) = named {
+                in_policy[i] = true;
+            }
             if self.is_protected_aws(&lower) {
-                held.insert(lower);
                 continue;
             }
-            held.insert(lower.clone());
-            let mut finding = Finding {
-                kind: FindingKind::Unattributable,
-                system: System::Aws,
-                target: arn.to_string(),
-                principal: p.value.clone(),
-                person: None,
-                action: Action::None,
-                reason: String::new(),
-                result: None,
-                error: None,
-                revocation: None,
-            };
-            let revoke = Some(Revocation::TrustPrincipal {
-                role_arn: arn.to_string(),
-                principal: p.value.clone(),
-            });
-            match (p.kind, classify_aws(&p.value)) {
-                (PrincipalType::Anyone, _) => {
-                    finding.reason =
-                        "anyone (`*`) may assume this role: not a person lapse can attribute".into()
-                }
-                (PrincipalType::Federated, _) => finding.reason =
+            // (kind, reason, the person it is, whether to revoke)
+            let (kind, reason, who, revoke) = match (p.kind, classify_aws(p.value)) {
+                (PrincipalType::Anyone, _) => (
+                    FindingKind::Unattributable,
+                    "anyone (`*`) may assume this role: not a person lapse can attribute".into(),
+                    None,
+                    false,
+                ),
+                (PrincipalType::Federated, _) => (
+                    FindingKind::Unattributable,
                     "a federated identity provider: its users are not attributable to the roster"
                         .into(),
-                (_, AwsPrincipal::AccountRoot(account)) => {
-                    finding.reason = if Some(&account) == users_account.as_ref() {
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::AccountRoot(account)) => (
+                    FindingKind::Unattributable,
+                    if Some(account) == users_account {
                         format!(
                             "the root of the users account {account}: any of its users the account allows can assume this role"
                         )
@@ -559,35 +599,51 @@ impl<'a> Planner<'a> {
                         format!(
                             "account {account}: whoever that account allows can assume this role"
                         )
-                    }
-                }
-                (_, AwsPrincipal::UniqueId(kind)) => {
-                    finding.kind = FindingKind::Orphaned;
-                    finding.action = Action::Revoke;
-                    finding.reason =
-                        format!("a bare unique ID: the {kind} it named has been deleted");
-                    finding.revocation = revoke;
-                }
+                    },
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::UniqueId(kind)) => (
+                    FindingKind::Orphaned,
+                    format!("a bare unique ID: the {kind} it named has been deleted"),
+                    None,
+                    true,
+                ),
                 (_, AwsPrincipal::User) => {
-                    let who = self.by_arn.get(&lower).copied();
-                    if self.entitled(who, levels) {
+                    if self.entitled(named, levels) {
                         continue;
                     }
-                    let (kind, reason) = self.why_not(who, levels);
-                    finding.kind = kind;
-                    finding.reason = reason;
-                    finding.person = who.map(|i| self.people[i].person.email.clone());
-                    finding.action = Action::Revoke;
-                    finding.revocation = revoke;
+                    let (kind, reason) = self.why_not(named, levels);
+                    (kind, reason, named, true)
                 }
-                (_, AwsPrincipal::Role) => {
-                    finding.reason = "a role or session, not a person".into()
-                }
-                (_, AwsPrincipal::Other) => {
-                    finding.reason = "not a principal lapse can attribute to a person".into()
-                }
-            }
-            self.findings.push(finding);
+                (_, AwsPrincipal::Role) => (
+                    FindingKind::Unattributable,
+                    "a role or session, not a person".into(),
+                    None,
+                    false,
+                ),
+                (_, AwsPrincipal::Other) => (
+                    FindingKind::Unattributable,
+                    "not a principal lapse can attribute to a person".into(),
+                    None,
+                    false,
+                ),
+            };
+            self.findings.push(Finding {
+                kind,
+                system: System::Aws,
+                target: arn.to_string(),
+                principal: p.value.to_string(),
+                person: who.map(|i| self.people[i].person.email.clone()),
+                action: if revoke { Action::Revoke } else { Action::None },
+                reason,
+                result: None,
+                error: None,
+                revocation: revoke.then(|| Revocation::TrustPrincipal {
+                    role_arn: arn.to_string(),
+                    principal: p.value.to_string(),
+                }),
+            });
         }
 
         for i in 0..self.people.len() {
@@ -598,11 +654,11 @@ impl<'a> Planner<'a> {
             let Some(user_arn) = &s.person.aws_user_arn else {
                 continue;
             };
-            if held.contains(&user_arn.to_lowercase()) {
+            if s.arn_holder.is_some_and(|holder| in_policy[holder]) {
                 continue;
             }
             let through: Vec<&str> = s
-                .active
+                .active()
                 .iter()
                 .copied()
                 .filter(|l| self.has(levels, l))
@@ -633,7 +689,7 @@ impl<'a> Planner<'a> {
         let absence_limit = Duration::days(self.config.policy.absence_limit_days as i64 + 1);
         let mut out = Vec::new();
         for s in &self.people {
-            if s.absence.is_some() || s.active.is_empty() {
+            if s.absence.is_some() || s.active().is_empty() {
                 continue;
             }
             let soon = |t: DateTime<Utc>| t > self.now && t <= horizon;
@@ -653,9 +709,9 @@ impl<'a> Planner<'a> {
                             .map(|o| o.level.as_str()),
                     )
                     .collect();
-                let keep = self.grants_of(s, &remaining);
+                let keep = self.grants_of(s, remaining);
                 let lapsing = self
-                    .grants_of(s, &BTreeSet::from([t.level.as_str()]))
+                    .grants_of(s, [t.level.as_str()])
                     .difference(&keep)
                     .cloned()
                     .collect();
@@ -682,7 +738,7 @@ impl<'a> Planner<'a> {
                         self.config.policy.absence_limit_days,
                         day(since + absence_limit)
                     ),
-                    self.grants_of(s, &s.active),
+                    self.grants_of(s, s.active().iter().copied()),
                 ));
             }
             if let (Some(limit), Some(seen)) =
@@ -693,7 +749,7 @@ impl<'a> Planner<'a> {
                     events.push((
                         lapse,
                         format!("no console or access-key use since {} (observed); passes the {limit}-day limit on {}", day(seen), day(lapse)),
-                        self.grants_of(s, &s.active),
+                        self.grants_of(s, s.active().iter().copied()),
                     ));
                 }
             }
@@ -724,9 +780,13 @@ impl<'a> Planner<'a> {
     }
 
     /// The grants a set of levels gives a person, in the systems lapse observed.
-    fn grants_of(&self, s: &Status, levels: &BTreeSet<&str>) -> BTreeSet<Grant> {
+    fn grants_of<'l>(
+        &self,
+        s: &Status,
+        levels: impl IntoIterator<Item = &'l str>,
+    ) -> BTreeSet<Grant> {
         let mut out = BTreeSet::new();
-        for level in levels.iter().filter_map(|l| self.config.levels.get(*l)) {
+        for level in levels.into_iter().filter_map(|l| self.config.levels.get(l)) {
             if let (Some(gh), Some(_), Some(login)) = (
                 &self.config.github,
                 &self.actual.github,
@@ -756,20 +816,20 @@ type Grant = (System, String, String);
 
 /// How an AWS principal string reads.
 #[derive(Debug, PartialEq, Eq)]
-enum AwsPrincipal {
-    AccountRoot(String),
+enum AwsPrincipal<'a> {
+    AccountRoot(&'a str),
     UniqueId(&'static str),
     User,
     Role,
     Other,
 }
 
-fn classify_aws(value: &str) -> AwsPrincipal {
+fn classify_aws(value: &str) -> AwsPrincipal<'_> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-        return AwsPrincipal::AccountRoot(value.to_string());
+        return AwsPrincipal::AccountRoot(value);
     }
-    if !value.contains(':')
-        && value.len() >= 16
+    // Upper case and digits only, so no `:` either: not an ARN.
+    if value.len() >= 16
         && value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -781,17 +841,9 @@ fn classify_aws(value: &str) -> AwsPrincipal {
         };
         return AwsPrincipal::UniqueId(kind);
     }
-    let mut parts = value.splitn(6, ':');
-    if let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
+    if let Some(["arn", _, service, _, account, resource]) = arn_fields(value) {
         return match (service, resource) {
-            ("iam", "root") => AwsPrincipal::AccountRoot(account.to_string()),
+            ("iam", "root") => AwsPrincipal::AccountRoot(account),
             ("iam", r) if r.starts_with("user/") => AwsPrincipal::User,
             ("iam", r) if r.starts_with("role/") => AwsPrincipal::Role,
             ("sts", r) if r.starts_with("assumed-role/") || r.starts_with("federated-user/") => {
@@ -803,13 +855,44 @@ fn classify_aws(value: &str) -> AwsPrincipal {
     AwsPrincipal::Other
 }
 
+/// The six `:`-separated fields of an ARN, the last keeping any further
+/// `:`; `None` with fewer. A byte scan: every trust principal goes through it.
+fn arn_fields(value: &str) -> Option<[&str; 6]> {
+    let mut fields = [""; 6];
+    let mut rest = value;
+    for field in &mut fields[..5] {
+        let colon = rest.bytes().position(|b| b == b':')?;
+        *field = &rest[..colon];
+        rest = &rest[colon + 1..];
+    }
+    fields[5] = rest;
+    Some(fields)
+}
+
+/// A member of a team as GitHub counts it.
+struct TeamMember<'s> {
+    /// The login in lower case.
+    login: Cow<'s, str>,
+    /// The child team (lower case) they are directly in, when it is a child.
+    via: Option<Cow<'s, str>>,
+    /// Their place in the roster, if they are in it.
+    who: Option<usize>,
+}
+
 /// Members of a team as GitHub counts them: its own, and its child teams'
-/// (recursively), each with the team they are directly in when that is a
-/// child. A direct membership wins over one through a child.
-fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<String>> {
-    let mut out: HashMap<String, Option<String>> =
-        HashMap::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
-    let mut stack = vec![slug.to_ascii_lowercase()];
+/// (recursively), each once. The team's own come first, so a direct
+/// membership wins over one through a child. Marks the roster people among
+/// them in `in_team`, which also keeps them from being counted twice.
+fn effective_members<'s>(
+    state: &'s GithubState,
+    slug: &'s str,
+    by_login: &HashMap<Cow<str>, usize>,
+    in_team: &mut [bool],
+) -> Vec<TeamMember<'s>> {
+    let mut out = Vec::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
+    // Members outside the roster have no place to mark.
+    let mut strangers: HashSet<Cow<str>> = HashSet::new();
+    let mut stack = vec![ascii_lowercase(slug)];
     let mut seen = BTreeSet::new();
     while let Some(team) = stack.pop() {
         if !seen.insert(team.clone()) {
@@ -818,13 +901,18 @@ fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<
         let Some(t) = state.team(&team) else { continue };
         let via = (team != slug).then(|| team.clone());
         for m in &t.members {
-            let login = m.login.to_ascii_lowercase();
-            match out.get(&login) {
-                Some(None) => {}
-                Some(Some(_)) if via.is_some() => {}
-                _ => {
-                    out.insert(login, via.clone());
-                }
+            let login = ascii_lowercase(&m.login);
+            let who = by_login.get(login.as_ref()).copied();
+            let first = match who {
+                Some(i) => !std::mem::replace(&mut in_team[i], true),
+                None => strangers.insert(login.clone()),
+            };
+            if first {
+                out.push(TeamMember {
+                    login,
+                    via: via.clone(),
+                    who,
+                });
             }
         }
         for child in state.teams.iter().filter(|c| {
@@ -832,16 +920,44 @@ fn effective_members(state: &GithubState, slug: &str) -> HashMap<String, Option<
                 .as_deref()
                 .is_some_and(|p| p.eq_ignore_ascii_case(&team))
         }) {
-            stack.push(child.slug.to_ascii_lowercase());
+            stack.push(ascii_lowercase(&child.slug));
         }
     }
     out
 }
 
+/// `text` in lower case, borrowed when it already is (as it nearly always is).
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() && !has_ascii_uppercase(text) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// `text` in ASCII lower case, borrowed when it already is.
+fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if has_ascii_uppercase(text) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` has an ASCII capital. Looks at every byte rather than
+/// stopping at the first capital, which lets the compiler vectorise it: it
+/// runs for every grant, and the answer is nearly always no.
+fn has_ascii_uppercase(text: &str) -> bool {
+    text.bytes()
+        .fold(false, |found, b| found | b.is_ascii_uppercase())
+}
+
+/// A person's status; `user` is their IAM user, or None when activity was
+/// not observed (Some(None) when it was and they have none).
 fn status<'a>(
     config: &'a Config,
     p: &'a Person,
-    users: Option<&HashMap<String, &IamUser>>,
+    user: Option<Option<&IamUser>>,
     now: DateTime<Utc>,
     notes: &mut Vec<String>,
 ) -> Status<'a> {
@@ -859,10 +975,10 @@ fn status<'a>(
         }
     }
     let mut last_seen = None;
-    if let (Some(limit), Some(arn), Some(users)) =
-        (config.policy.inactivity_limit_days, &p.aws_user_arn, users)
+    if let (Some(limit), Some(arn), Some(user)) =
+        (config.policy.inactivity_limit_days, &p.aws_user_arn, user)
     {
-        match users.get(&arn.to_lowercase()) {
+        match user {
             Some(user) => {
                 let seen = user.last_activity().unwrap_or(user.created);
                 last_seen = Some(seen);
@@ -886,7 +1002,8 @@ fn status<'a>(
             )),
         }
     }
-    let if_present: BTreeSet<&str> = p
+    // A sorted list rather than a set: cheaper to build for every person.
+    let mut if_present: Vec<&str> = p
         .standing
         .iter()
         .map(String::as_str)
@@ -897,25 +1014,23 @@ fn status<'a>(
                 .map(|t| t.level.as_str()),
         )
         .collect();
+    if_present.sort_unstable();
+    if_present.dedup();
     let expired = p
         .temporary
         .iter()
         .filter(|t| t.expires_at <= now)
         .map(|t| (t.level.as_str(), t.expires_at))
         .collect();
-    let active = if absence.is_some() {
-        BTreeSet::new()
-    } else {
-        if_present.clone()
-    };
     Status {
         person: p,
         absence,
-        active,
         if_present,
         expired,
         last_seen,
         active_mask: 0,
         if_present_mask: 0,
+        login_holder: None,
+        arn_holder: None,
     }
 }

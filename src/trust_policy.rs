@@ -18,11 +18,12 @@ pub enum PrincipalType {
     Anyone,
 }
 
-/// One principal a trust policy allows, written as it stands in the document.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TrustPrincipal {
+/// One principal a trust policy allows, written as it stands in the document
+/// and borrowed from it: a role may list thousands, and planning reads them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrustPrincipal<'a> {
     pub kind: PrincipalType,
-    pub value: String,
+    pub value: &'a str,
 }
 
 /// A parsed trust policy document. The JSON is kept whole so a rewrite can
@@ -82,7 +83,7 @@ impl TrustPolicy {
     /// Where the document is ambiguous (a conditional `Deny`, an `Allow`
     /// without `Action`) it errs towards "may assume", so that a grant is
     /// reported rather than silently missed.
-    pub fn allowed_principals(&self) -> Vec<TrustPrincipal> {
+    pub fn allowed_principals(&self) -> Vec<TrustPrincipal<'_>> {
         allowed_principals_in(&self.document)
     }
 
@@ -212,11 +213,11 @@ pub fn statements_in(document: &Value) -> Vec<&serde_json::Map<String, Value>> {
 }
 
 /// [`TrustPolicy::allowed_principals`] of a document already checked, without copying it.
-pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal> {
+pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal<'_>> {
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
     // Each unconditional `Deny` with `NotPrincipal` leaves only the principals it names.
-    let mut only: Vec<Vec<TrustPrincipal>> = Vec::new();
+    let mut only: Vec<Vec<TrustPrincipal<'_>>> = Vec::new();
     for statement in statements_in(document) {
         let effect = statement
             .get("Effect")
@@ -235,7 +236,7 @@ pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal> {
             if statement.contains_key("NotPrincipal") {
                 allowed.push(TrustPrincipal {
                     kind: PrincipalType::Anyone,
-                    value: "*".into(),
+                    value: "*",
                 });
             }
         } else if effect.eq_ignore_ascii_case("deny") && !statement.contains_key("Condition") {
@@ -460,12 +461,12 @@ fn non_empty_strings(value: &Value) -> Result<(), &'static str> {
 }
 
 /// Reads a `Principal` value: `"*"` or a map of type to a string or a list of strings.
-pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal> {
+pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal<'_>> {
     let mut out = Vec::new();
     match principal {
         Value::String(s) if s == "*" => out.push(TrustPrincipal {
             kind: PrincipalType::Anyone,
-            value: "*".into(),
+            value: "*",
         }),
         Value::Object(map) => {
             for (key, value) in map {
@@ -487,10 +488,7 @@ pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal> {
                     } else {
                         kind
                     };
-                    out.push(TrustPrincipal {
-                        kind,
-                        value: v.to_string(),
-                    });
+                    out.push(TrustPrincipal { kind, value: v });
                 }
             }
         }
@@ -503,10 +501,10 @@ pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal> {
 mod tests {
     use super::*;
 
-    fn aws(v: &str) -> TrustPrincipal {
+    fn aws(v: &str) -> TrustPrincipal<'_> {
         TrustPrincipal {
             kind: PrincipalType::Aws,
-            value: v.into(),
+            value: v,
         }
     }
 
@@ -572,7 +570,7 @@ mod tests {
                 {"Effect":"Allow","Principal":{"AWS":"not-action"},"NotAction":"iam:*"},
                 {"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/x"},"Action":"sts:AssumeRoleWithWebIdentity"}
             ]}"#);
-        let values: Vec<String> = p
+        let values: Vec<&str> = p
             .allowed_principals()
             .into_iter()
             .map(|p| p.value)
