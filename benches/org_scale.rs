@@ -363,11 +363,21 @@ fn report_plan(
         secs(aws_wall),
         secs(plan_bound)
     );
-    verdicts.check(
-        "plan wall <= 1.5x bound",
-        plan.wall.as_secs_f64() <= WALL_SLACK * plan_bound.as_secs_f64(),
-        format!("{:.2}x", plan.wall.as_secs_f64() / plan_bound.as_secs_f64()),
-    );
+    let ratio = plan.wall.as_secs_f64() / plan_bound.as_secs_f64();
+    if scenario.shape.name == "large" {
+        verdicts.check(
+            "plan wall <= 1.5x bound",
+            ratio <= WALL_SLACK,
+            format!("{ratio:.2}x"),
+        );
+    } else {
+        // A few dozen requests take less than lapse's first wait (0.5 s) for
+        // IAM to generate the credential report, which then decides the time.
+        println!(
+            "  INFO plan wall: {ratio:.2}x the bound (a target at org scale only: here the \
+             credential report's generation wait dominates)"
+        );
+    }
     verdicts.check(
         "peak memory < 100 MB",
         plan.peak_rss < MEMORY_LIMIT,

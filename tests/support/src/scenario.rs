@@ -6,7 +6,7 @@
 //! and its request counts are the same on every run.
 //!
 //! Levels are of two kinds, one per managed team (`team_NN`) and one per
-//! managed role (`role_NNN`), so a team may have thousands of members while a
+//! few managed roles (`role_NNN`, as few as fit lapse's 128 levels), so a team may have thousands of members while a
 //! role's trust policy keeps to a few dozen principals. People hold levels;
 //! the people holding a level are exactly its team's members (a few through a
 //! child team, one through a pending invitation, two as maintainers) or its
@@ -37,6 +37,8 @@ pub const USERS_ACCOUNT: &str = DEFAULT_ACCOUNT_ID;
 pub const GITHUB_PAGE: usize = 100;
 /// IAM's largest ListRoles page.
 pub const LIST_ROLES_PAGE: usize = 1000;
+/// The most access levels lapse accepts in a config.
+pub const MAX_LEVELS: usize = 128;
 /// Read requests in flight per system, written into the config.
 pub const CONCURRENCY: usize = 8;
 
@@ -204,6 +206,8 @@ pub struct LowerBound {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub shape: Shape,
+    /// Managed roles per role level: lapse allows [`MAX_LEVELS`] levels.
+    roles_per_level: usize,
     people: Vec<Person>,
     pub teams: Vec<TeamSpec>,
     pub roles: Vec<RoleSpec>,
@@ -336,13 +340,21 @@ impl Scenario {
         let aws_drifters = drifting - drifting.div_ceil(5);
         let drift_per_role = aws_drifters.div_ceil(shape.managed_roles.max(1));
         let entitled_most = shape.max_role_principals - drift_per_role;
+        let roles_per_level = shape
+            .managed_roles
+            .div_ceil(MAX_LEVELS - shape.managed_teams)
+            .max(1);
         let mut roles: Vec<RoleSpec> = Vec::new();
         for r in 0..shape.managed_roles {
-            let size = (entitled_most - r % (entitled_most / 2).max(1)).max(1);
+            // Every role of a level trusts the level's holders.
+            let level = r / roles_per_level;
+            let size = (entitled_most - level % (entitled_most / 2).max(1)).max(1);
             let principals = (0..size)
                 .map(|k| {
-                    let person = (r * 37 + k * 7) % steady;
-                    people[person].levels.push(role_level(r));
+                    let person = (level * 37 + k * 7) % steady;
+                    if r % roles_per_level == 0 {
+                        people[person].levels.push(role_level(level));
+                    }
                     people[person].login.clone()
                 })
                 .collect();
@@ -403,12 +415,12 @@ impl Scenario {
                 roles[r].principals.push(who.clone());
                 match drift {
                     Drift::AbsentPrincipal => {
-                        person.levels.push(role_level(r));
+                        person.levels.push(role_level(r / roles_per_level));
                         person.absent_since = Some("2026-06-01");
                     }
                     Drift::Leaver => person.in_roster = false,
                     Drift::InactivePrincipal => {
-                        person.levels.push(role_level(r));
+                        person.levels.push(role_level(r / roles_per_level));
                         person.last_active = long_ago;
                     }
                     _ => {}
@@ -423,6 +435,7 @@ impl Scenario {
         expected.sort();
         Scenario {
             shape,
+            roles_per_level,
             people,
             teams,
             roles,
@@ -490,13 +503,17 @@ impl Scenario {
                 team_slug(t)
             );
         }
-        for (r, role) in self.roles.iter().filter(|r| r.managed).enumerate() {
+        let managed: Vec<&RoleSpec> = self.roles.iter().filter(|r| r.managed).collect();
+        for (level, roles) in managed.chunks(self.roles_per_level).enumerate() {
+            let names: Vec<String> = roles
+                .iter()
+                .map(|role| format!("{}/{}", account_alias(role.account), role.name))
+                .collect();
             let _ = writeln!(
                 text,
-                "  {}:\n    requires: [bpss]\n    aws_roles: [{}/{}]",
-                role_level(r),
-                account_alias(role.account),
-                role.name
+                "  {}:\n    requires: [bpss]\n    aws_roles: [{}]",
+                role_level(level),
+                names.join(", ")
             );
         }
         let _ = write!(
