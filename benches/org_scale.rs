@@ -92,7 +92,10 @@ struct Measured {
 }
 
 /// Runs `command`, reaping it with `wait4` to read its peak resident set.
-#[expect(clippy::zombie_processes, reason = "wait4 reaps the child, not Child::wait")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "wait4 reaps the child, not Child::wait"
+)]
 fn measure(mut command: Command) -> Measured {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
