@@ -21,6 +21,10 @@ bound. Test endpoints (JSON in, JSON out):
     GET    /_lapse/faults                    rules with their remaining counts
     DELETE /_lapse/faults                    drop every rule
     POST   /_lapse/latency                   {ms, action|null}
+    POST   /_lapse/iam/seed                  {account_id, users: [{name, created|null,
+                                              password_last_used|null, access_keys:
+                                              [{last_used|null, service, region}]}],
+                                              roles: [{name, trust_policy}]}
 
 Times are ISO 8601 (`2026-09-01T12:00:00Z`). Every other path goes to moto,
 including moto's own /moto-api/ (e.g. POST /moto-api/reset).
@@ -281,6 +285,7 @@ class LapseApp:
             ("GET", "/_lapse/faults"): self.list_faults,
             ("DELETE", "/_lapse/faults"): self.clear_faults,
             ("POST", "/_lapse/latency"): self.set_latency,
+            ("POST", "/_lapse/iam/seed"): self.seed_iam,
         }
         handler = handlers.get(route)
         if handler is None:
@@ -368,6 +373,46 @@ class LapseApp:
         with self.lock:
             self.latency_ms[payload.get("action")] = ms
         return {}
+
+
+    def seed_iam(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Creates users (with access keys and last use) and roles in one request.
+
+        Org-scale scenarios hold thousands of users and roles; creating them
+        through the AWS API costs several requests each, while this writes
+        moto's model directly with the same backend calls its API handlers use.
+        """
+        backend = iam_backends[payload["account_id"]][PARTITION]
+        users = payload.get("users", [])
+        roles = payload.get("roles", [])
+        for spec in users:
+            user = backend.create_user("us-east-1", spec["name"])
+            created = _parse_time(spec.get("created"))
+            if created is not None:
+                user.create_date = created
+            if spec.get("password_last_used"):
+                user.password = "seeded-Password-1"
+                user.password_last_used = _parse_time(spec["password_last_used"])
+            for key_spec in spec.get("access_keys", []):
+                key = backend.create_access_key(spec["name"])
+                when = _parse_time(key_spec.get("last_used"))
+                if when is not None:
+                    key.last_used = AccessKeyLastUsed(
+                        timestamp=when,
+                        service=key_spec.get("service", "sts"),
+                        region=key_spec.get("region", "eu-west-2"),
+                    )
+        for spec in roles:
+            backend.create_role(
+                role_name=spec["name"],
+                assume_role_policy_document=json.dumps(spec["trust_policy"]),
+                path="/",
+                permissions_boundary=None,
+                description="",
+                tags=[],
+                max_session_duration=None,
+            )
+        return {"users": len(users), "roles": len(roles)}
 
 
 def _user(account_id: str, user_name: str) -> User:

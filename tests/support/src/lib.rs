@@ -3,3 +3,4 @@
 pub mod github;
 pub mod moto;
 pub mod receiver;
+pub mod scenario;

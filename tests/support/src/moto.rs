@@ -139,6 +139,25 @@ impl Fault {
     }
 }
 
+/// An IAM user for [`Moto::seed_iam`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedUser {
+    pub name: String,
+    /// `None`: now.
+    pub created: Option<DateTime<Utc>>,
+    /// `Some`: the user has a console password, last used then.
+    pub password_last_used: Option<DateTime<Utc>>,
+    /// One access key per entry, with when it was last used (`None`: never).
+    pub access_keys_last_used: Vec<Option<DateTime<Utc>>>,
+}
+
+/// An IAM role for [`Moto::seed_iam`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedRole {
+    pub name: String,
+    pub trust_policy: Value,
+}
+
 impl Moto {
     /// Starts moto with the workspace's venv, or the python in `LAPSE_MOTO_PYTHON`.
     pub fn start() -> Moto {
@@ -319,6 +338,36 @@ impl Moto {
             "POST",
             "/_lapse/latency",
             Some(json!({ "ms": ms, "action": action })),
+        );
+    }
+
+    /// Creates users and roles in `account_id` in one request, straight into
+    /// moto's model: thousands of them cost seconds this way, where the IAM
+    /// API would take several requests each. Not counted as AWS requests.
+    pub fn seed_iam(&self, account_id: &str, users: &[SeedUser], roles: &[SeedRole]) {
+        let users: Vec<Value> = users
+            .iter()
+            .map(|user| {
+                json!({
+                    "name": user.name,
+                    "created": user.created.map(rfc3339),
+                    "password_last_used": user.password_last_used.map(rfc3339),
+                    "access_keys": user.access_keys_last_used.iter().map(|used| json!({
+                        "last_used": used.map(rfc3339),
+                        "service": "sts",
+                        "region": "eu-west-2",
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let roles: Vec<Value> = roles
+            .iter()
+            .map(|role| json!({"name": role.name, "trust_policy": role.trust_policy}))
+            .collect();
+        self.control(
+            "POST",
+            "/_lapse/iam/seed",
+            Some(json!({"account_id": account_id, "users": users, "roles": roles})),
         );
     }
 

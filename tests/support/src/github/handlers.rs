@@ -100,14 +100,11 @@ pub(crate) async fn list_teams(
 ) -> Answer {
     let state = lock(&shared);
     let org = target.org(&state)?;
-    let items = org
-        .teams
-        .values()
-        .map(|team| json::team(&state.base_url, org, team))
-        .collect();
+    let items = org.teams.values().collect();
     let path = format!("/organizations/{}/teams", org.id);
     Ok(page_response(
         items,
+        |team| json::team(&state.base_url, org, team),
         &Query::parse(raw.as_deref()),
         &state.base_url,
         &path,
@@ -130,13 +127,11 @@ pub(crate) async fn list_child_teams(
     let state = lock(&shared);
     let org = target.org(&state)?;
     let team = target.team(org)?;
-    let items = org
-        .children(&team.slug)
-        .map(|child| json::team(&state.base_url, org, child))
-        .collect();
+    let items = org.children(&team.slug).collect();
     let path = team_path(org, team, "teams");
     Ok(page_response(
         items,
+        |child| json::team(&state.base_url, org, child),
         &Query::parse(raw.as_deref()),
         &state.base_url,
         &path,
@@ -169,12 +164,14 @@ pub(crate) async fn list_team_members(
         })
         .collect();
     members.sort();
-    let items = members
-        .into_iter()
-        .map(|(id, login)| json::simple_user(&state.base_url, login, id))
-        .collect();
     let path = team_path(org, team, "members");
-    Ok(page_response(items, &query, &state.base_url, &path))
+    Ok(page_response(
+        members,
+        |(id, login)| json::simple_user(&state.base_url, login, id),
+        &query,
+        &state.base_url,
+        &path,
+    ))
 }
 
 /// Active for direct members and (as GitHub documents) for members of child
@@ -243,11 +240,11 @@ pub(crate) async fn list_team_invitations(
         .invitations
         .values()
         .filter(|inv| inv.teams.contains(&team.slug))
-        .map(|inv| json::invitation(&state, org, inv))
         .collect();
     let path = team_path(org, team, "invitations");
     Ok(page_response(
         items,
+        |inv| json::invitation(&state, org, inv),
         &Query::parse(raw.as_deref()),
         &state.base_url,
         &path,
@@ -261,14 +258,11 @@ pub(crate) async fn list_org_invitations(
 ) -> Answer {
     let state = lock(&shared);
     let org = target.org(&state)?;
-    let items = org
-        .invitations
-        .values()
-        .map(|inv| json::invitation(&state, org, inv))
-        .collect();
+    let items = org.invitations.values().collect();
     let path = format!("/organizations/{}/invitations", org.id);
     Ok(page_response(
         items,
+        |inv| json::invitation(&state, org, inv),
         &Query::parse(raw.as_deref()),
         &state.base_url,
         &path,
@@ -297,7 +291,6 @@ pub(crate) async fn list_invitation_teams(
         .teams
         .iter()
         .filter_map(|slug| org.teams.get(slug))
-        .map(|team| json::team(&state.base_url, org, team))
         .collect();
     let path = format!(
         "/organizations/{}/invitations/{}/teams",
@@ -305,6 +298,7 @@ pub(crate) async fn list_invitation_teams(
     );
     Ok(page_response(
         items,
+        |team| json::team(&state.base_url, org, team),
         &Query::parse(raw.as_deref()),
         &state.base_url,
         &path,

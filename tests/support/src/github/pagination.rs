@@ -61,9 +61,19 @@ impl Query {
 
 /// One page of `items` as a JSON array, with GitHub's `Link` header.
 ///
+/// Only the requested page's items are rendered with `render`, so a page of
+/// a 2,000-member team costs as much as a page of a 100-member one: org-scale
+/// scenarios read hundreds of pages and the fake must not be their bottleneck.
+///
 /// GitHub sends no `Link` header when everything fits on one page, and orders
 /// the relations prev, next, last, first.
-pub(crate) fn page_response(items: Vec<Value>, query: &Query, base: &str, path: &str) -> Response {
+pub(crate) fn page_response<T>(
+    items: Vec<T>,
+    render: impl Fn(T) -> Value,
+    query: &Query,
+    base: &str,
+    path: &str,
+) -> Response {
     let per_page = query.per_page();
     let page = query.page();
     let total = items.len();
@@ -72,6 +82,7 @@ pub(crate) fn page_response(items: Vec<Value>, query: &Query, base: &str, path: 
         .into_iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
+        .map(render)
         .collect();
 
     let mut response = Json(Value::Array(slice)).into_response();
@@ -113,8 +124,8 @@ mod tests {
     #[test]
     fn link_keeps_other_parameters_and_replaces_page() {
         let query = Query::parse(Some("role=all&page=2&per_page=10"));
-        let items = (0..35).map(Value::from).collect();
-        let response = page_response(items, &query, "http://h", "/x");
+        let items: Vec<u64> = (0..35).collect();
+        let response = page_response(items, Value::from, &query, "http://h", "/x");
         let link = response.headers()[header::LINK].to_str().unwrap();
         assert_eq!(
             link,
