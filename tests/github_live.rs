@@ -221,6 +221,46 @@ async fn reads_never_exceed_the_configured_concurrency() {
 }
 
 #[tokio::test]
+async fn the_pages_of_a_long_team_after_the_first_are_read_at_once() {
+    let world = world();
+    let logins: Vec<String> = (0..750).map(|i| format!("user{i:03}")).collect();
+    world
+        .github
+        .org(ORG)
+        .team("deploy")
+        .members(&logins, Role::Member);
+    let latency = Duration::from_millis(200);
+    world.github.set_latency(latency);
+    let live = connect(&world, Auth::Token);
+
+    let state = live.observe(&scope(&["deploy"])).await.unwrap();
+
+    assert_eq!(state.teams[0].members.len(), 753);
+    let mut pages: Vec<(String, Duration)> = world
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.path_and_query.contains("role=member"))
+        .map(|r| (r.path_and_query, r.at.duration_since(UNIX_EPOCH).unwrap()))
+        .collect();
+    pages.sort_by_key(|(_, at)| *at);
+    // Eight pages, each asked for once; the seven after the first all
+    // arrive before any of them could have been answered, not one per
+    // round trip as following `next` would.
+    let mut asked: Vec<&str> = pages.iter().map(|(p, _)| p.as_str()).collect();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(asked.len(), 8, "{asked:?}");
+    assert_eq!(pages.len(), 8);
+    let (first, rest) = pages.split_first().unwrap();
+    assert!(!first.0.contains("&page="), "{}", first.0);
+    let spread = rest.last().unwrap().1 - rest[0].1;
+    assert!(spread < latency, "pages 2-8 arrived over {spread:?}");
+    // With the maintainers, child teams and invitations: each page once.
+    assert_eq!(ObserveGithub::requests(&live), 8 + 3);
+}
+
+#[tokio::test]
 async fn a_managed_child_team_is_read_once_with_its_parent() {
     let world = world();
     let live = connect(&world, Auth::Token);

@@ -27,6 +27,7 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, Semaphore};
+use tokio::task::JoinSet;
 
 use super::response_cache::{CachedPage, ResponseCache};
 use crate::config::{GithubAuth, GithubConfig};
@@ -145,7 +146,8 @@ struct Call<'a> {
 pub(crate) struct Reply {
     pub content_type: String,
     pub body: String,
-    next: Option<String>,
+    /// The `Link` header: where the next and the last page of a listing are.
+    link: Option<String>,
 }
 
 /// A request that failed for good. Its text names the request and what went
@@ -374,38 +376,92 @@ impl Client {
             .map(Arc::as_ref)
     }
 
-    /// Every item of a listing, following `Link: rel="next"` at
-    /// `per_page=100`. Any page that fails fails the whole listing.
-    pub(crate) async fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+    /// Every item of a listing at `per_page=100`. When the first page's
+    /// `Link` names the last page by number, the pages between are asked for
+    /// at once (within the read limit), so a long listing costs about one
+    /// round trip per `concurrency` pages rather than one per page; otherwise,
+    /// and after the last page if the listing grew meanwhile, it follows
+    /// `rel="next"`. Any page that fails fails the whole listing.
+    pub(crate) async fn list<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+    ) -> Result<Vec<T>, ApiError> {
         let separator = if path.contains('?') { '&' } else { '?' };
-        let mut next = Some(format!("{path}{separator}per_page={PER_PAGE}"));
-        let mut items = Vec::new();
-        let mut pages = 0;
-        while let Some(uri) = next.take() {
-            pages += 1;
-            let reply = self.get(&uri, JSON).await?;
-            if pages > MAX_PAGES {
-                return Err(self.malformed(
-                    Verb::Get,
-                    &uri,
-                    format!("more than {MAX_PAGES} pages; lapse will not act on a partial list"),
-                ));
+        let first = format!("{path}{separator}per_page={PER_PAGE}");
+        let reply = self.get(&first, JSON).await?;
+        let mut items: Vec<T> = self.page_items(&first, &reply)?;
+        let mut next = self.next_page(&first, &reply)?;
+        if let Some(pages) = next
+            .as_deref()
+            .and_then(|next| numbered_pages(next, reply.link.as_deref()?))
+        {
+            if pages.len() >= MAX_PAGES {
+                return Err(self.too_many_pages(&first));
             }
-            let page: Vec<T> = serde_json::from_str(&reply.body).map_err(|e| {
-                self.malformed(Verb::Get, &uri, format!("not the expected list: {e}"))
-            })?;
-            items.extend(page);
-            if let Some(link) = reply.next {
-                next = Some(self.same_api(&link).ok_or_else(|| {
-                    self.malformed(
-                        Verb::Get,
-                        &uri,
-                        "the next page is on another host than github.api_url".into(),
-                    )
-                })?);
+            let mut reads = JoinSet::new();
+            for (index, uri) in pages.into_iter().enumerate() {
+                let client = self.clone();
+                reads.spawn(async move {
+                    let reply = client.get(&uri, JSON).await?;
+                    let items: Vec<T> = client.page_items(&uri, &reply)?;
+                    let next = client.next_page(&uri, &reply)?;
+                    Ok::<_, ApiError>((index, items, next))
+                });
+            }
+            let mut pages = Vec::with_capacity(reads.len());
+            while let Some(joined) = reads.join_next().await {
+                pages.push(joined.map_err(|e| {
+                    self.malformed(Verb::Get, &first, format!("a page read stopped: {e}"))
+                })??);
+            }
+            pages.sort_by_key(|(index, _, _)| *index);
+            next = pages.last_mut().and_then(|(_, _, next)| next.take());
+            for (_, page, _) in pages {
+                items.extend(page);
             }
         }
+        let mut followed = 0;
+        while let Some(uri) = next.take() {
+            followed += 1;
+            if followed >= MAX_PAGES {
+                return Err(self.too_many_pages(&uri));
+            }
+            let reply = self.get(&uri, JSON).await?;
+            items.extend(self.page_items::<T>(&uri, &reply)?);
+            next = self.next_page(&uri, &reply)?;
+        }
         Ok(items)
+    }
+
+    fn page_items<T: DeserializeOwned>(
+        &self,
+        uri: &str,
+        reply: &Reply,
+    ) -> Result<Vec<T>, ApiError> {
+        serde_json::from_str(&reply.body)
+            .map_err(|e| self.malformed(Verb::Get, uri, format!("not the expected list: {e}")))
+    }
+
+    /// The page after `reply`, which must be on the configured API.
+    fn next_page(&self, uri: &str, reply: &Reply) -> Result<Option<String>, ApiError> {
+        let Some(next) = reply.link.as_deref().and_then(next_link) else {
+            return Ok(None);
+        };
+        self.same_api(&next).map(Some).ok_or_else(|| {
+            self.malformed(
+                Verb::Get,
+                uri,
+                "the next page is on another host than github.api_url".into(),
+            )
+        })
+    }
+
+    fn too_many_pages(&self, uri: &str) -> ApiError {
+        self.malformed(
+            Verb::Get,
+            uri,
+            format!("more than {MAX_PAGES} pages; lapse will not act on a partial list"),
+        )
     }
 
     /// One JSON document.
@@ -491,7 +547,7 @@ impl Client {
                     Verdict::Success => {
                         let reply = Reply {
                             content_type: header(&raw.headers, "content-type").unwrap_or_default(),
-                            next: header(&raw.headers, "link").and_then(|l| next_link(&l)),
+                            link: header(&raw.headers, "link"),
                             body: raw.body.unwrap_or_default(),
                         };
                         self.remember(call, header(&raw.headers, "etag"), &reply);
@@ -549,7 +605,7 @@ impl Client {
     }
 
     /// A 304 reads exactly as the 200 whose ETag the request named. Its own
-    /// `Link` header, when it has one, is the newer word on the next page.
+    /// `Link` header, when it has one, is the newer word on the other pages.
     fn not_modified_reply(&self, call: &Call<'_>, raw: RawReply) -> Result<Reply, ApiError> {
         let Some(page) = raw.cached else {
             return Err(self.malformed(
@@ -562,14 +618,10 @@ impl Client {
         if let Some(cache) = self.response_cache(call) {
             cache.count_not_modified();
         }
-        let next = match header(&raw.headers, "link") {
-            Some(link) => next_link(&link),
-            None => page.next.clone(),
-        };
         Ok(Reply {
             content_type: page.content_type.clone(),
             body: page.body.clone(),
-            next,
+            link: header(&raw.headers, "link").or_else(|| page.link.clone()),
         })
     }
 
@@ -587,7 +639,7 @@ impl Client {
                     etag,
                     content_type: reply.content_type.clone(),
                     body: reply.body.clone(),
-                    next: reply.next.clone(),
+                    link: reply.link.clone(),
                 },
             ),
             _ => cache.forget(&key),
@@ -866,19 +918,61 @@ fn error_message(body: &str) -> String {
 
 /// The `rel="next"` target of a `Link` header.
 fn next_link(link: &str) -> Option<String> {
+    link_target(link, "next")
+}
+
+/// The target of a `Link` header's relation `rel` (`next`, `last`, ...).
+fn link_target(link: &str, rel: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (target, params) = part.trim().split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
         params
             .split(';')
             .filter_map(|p| p.trim().strip_prefix("rel="))
-            .any(|rel| {
-                rel.trim_matches('"')
-                    .split_whitespace()
-                    .any(|r| r == "next")
-            })
+            .any(|rels| rels.trim_matches('"').split_whitespace().any(|r| r == rel))
             .then(|| target.to_string())
     })
+}
+
+/// Pages `next..=last` of a listing whose `Link` numbers its pages
+/// (`page=N`, as GitHub's REST listings do), each URL written as `next` is
+/// with only its page number changed; `None` when the pages are not
+/// numbered that way (a cursor, say), so the caller follows `next` instead.
+fn numbered_pages(next: &str, link: &str) -> Option<Vec<String>> {
+    let last = link_target(link, "last")?;
+    let page_of = |uri: &str| -> Option<(Url, u64)> {
+        let url = Url::parse(uri).ok()?;
+        let page = url
+            .query_pairs()
+            .find(|(key, _)| key == "page")
+            .and_then(|(_, value)| value.parse().ok())?;
+        Some((url, page))
+    };
+    let (next_url, from) = page_of(next)?;
+    let (last_url, to) = page_of(&last)?;
+    let without_page = |url: &Url| -> Vec<(String, String)> {
+        url.query_pairs()
+            .filter(|(key, _)| key != "page")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    };
+    let same_listing = next_url.path() == last_url.path()
+        && next_url.origin() == last_url.origin()
+        && without_page(&next_url) == without_page(&last_url);
+    if !same_listing || from > to || to - from >= MAX_PAGES as u64 {
+        return None;
+    }
+    let pages = (from..=to)
+        .map(|page| {
+            let mut url = next_url.clone();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(without_page(&next_url))
+                .append_pair("page", &page.to_string());
+            url.to_string()
+        })
+        .collect();
+    Some(pages)
 }
 
 /// Exponential backoff with jitter: about 0.5, 1, 2, 4 s, each between half
@@ -961,6 +1055,30 @@ mod tests {
             None
         );
         assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn numbered_pages_run_from_next_to_last_as_next_is_written() {
+        let link = r#"<https://api.github.com/organizations/1/team/2/members?role=member&per_page=100&page=2>; rel="next", <https://api.github.com/organizations/1/team/2/members?role=member&per_page=100&page=4>; rel="last""#;
+        let next = next_link(link).expect("next");
+        assert_eq!(
+            numbered_pages(&next, link).expect("numbered"),
+            [2, 3, 4].map(|n| format!(
+                "https://api.github.com/organizations/1/team/2/members?role=member&per_page=100&page={n}"
+            ))
+        );
+        // A cursor, another listing as last, or no last: follow `next` instead.
+        let cursor = r#"<https://x/a?per_page=100&after=abc>; rel="next", <https://x/a?per_page=100&page=9>; rel="last""#;
+        assert_eq!(
+            numbered_pages("https://x/a?per_page=100&after=abc", cursor),
+            None
+        );
+        let other = r#"<https://x/a?page=2>; rel="next", <https://x/b?page=9>; rel="last""#;
+        assert_eq!(numbered_pages("https://x/a?page=2", other), None);
+        assert_eq!(
+            numbered_pages("https://x/a?page=2", r#"<https://x/a?page=2>; rel="next""#),
+            None
+        );
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub(crate) struct CachedPage {
     pub etag: String,
     pub content_type: String,
     pub body: String,
-    /// The `rel="next"` target the 200 named.
-    pub next: Option<String>,
+    /// The `Link` header the 200 came with (its next and last pages).
+    pub link: Option<String>,
 }
 
 /// The conditional-request cache of one daemon. Shared by the clients of
@@ -183,7 +183,7 @@ mod tests {
             etag: format!("W/\"{body}\""),
             content_type: "application/json".into(),
             body: body.into(),
-            next: None,
+            link: None,
         }
     }
 
