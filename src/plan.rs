@@ -15,7 +15,7 @@ use crate::config::{Config, RoleRef};
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
 use crate::roster::{Person, Roster};
 use crate::state::{Actual, GithubState, IamUser, Invitation};
-use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_in};
+use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_unordered};
 use crate::when::{day, show_expiry};
 
 /// The outcome of planning.
@@ -250,7 +250,7 @@ impl<'a> Planner<'a> {
                     .find(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
                 {
                     // Observation and snapshots have checked the document's shape.
-                    let principals = allowed_principals_in(&actual_role.trust_policy);
+                    let principals = allowed_principals_unordered(&actual_role.trust_policy);
                     self.plan_role(&role, &actual_role.arn, &principals);
                 }
             }
@@ -560,8 +560,12 @@ impl<'a> Planner<'a> {
             .as_ref()
             .and_then(|a| a.users_account.as_ref())
             .map(|a| a.id.as_str());
-        // Roster people the policy names, by place in the roster.
-        let mut in_policy = vec![false; self.people.len()];
+        // For each roster person, the first principal that names them (by
+        // place in the roster), if any. `principals` may repeat itself: a
+        // repeat of that first one is found by one comparison, and any other
+        // principal, rare, by the set `others`.
+        let mut first_naming: Vec<Option<&TrustPrincipal>> = vec![None; self.people.len()];
+        let mut others: HashSet<&TrustPrincipal> = HashSet::new();
         for p in principals {
             if matches!(
                 p.kind,
@@ -569,12 +573,20 @@ impl<'a> Planner<'a> {
             ) {
                 continue;
             }
-            self.grants.aws += 1;
             let lower = lowercase(p.value);
             let named = self.by_arn.get(lower.as_ref()).copied();
-            if let Some(i) = named {
-                in_policy[i] = true;
+            let repeat = match named.map(|i| &mut first_naming[i]) {
+                Some(first @ None) => {
+                    *first = Some(p);
+                    false
+                }
+                Some(Some(first)) => *first == p || !others.insert(p),
+                None => !others.insert(p),
+            };
+            if repeat {
+                continue;
             }
+            self.grants.aws += 1;
             if self.is_protected_aws(&lower) {
                 continue;
             }
@@ -658,7 +670,9 @@ impl<'a> Planner<'a> {
             let Some(user_arn) = &s.person.aws_user_arn else {
                 continue;
             };
-            if s.arn_holder.is_some_and(|holder| in_policy[holder]) {
+            if s.arn_holder
+                .is_some_and(|holder| first_naming[holder].is_some())
+            {
                 continue;
             }
             let through: Vec<&str> = s
