@@ -3,7 +3,12 @@
 //! everything about who should lose what is decided here, and tested here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+// Randomly seeded like std's, but far cheaper per key: the planner hashes
+// every login and ARN it is given, half a million at org scale.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -11,7 +16,7 @@ use crate::config::{Config, RoleRef};
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
 use crate::roster::{Person, Roster};
 use crate::state::{Actual, GithubState, IamUser, Invitation};
-use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_in};
+use crate::trust_policy::{PrincipalType, TrustPrincipal, allowed_principals_unordered};
 use crate::when::{day, show_expiry};
 
 /// The outcome of planning.
@@ -62,9 +67,7 @@ struct Status<'a> {
     expired: Vec<(&'a str, DateTime<Utc>)>,
     /// The instant observed inactivity is measured from, when known.
     last_seen: Option<DateTime<Utc>>,
-    /// `active` and `if_present` as masks over the config's levels: entitlement
-    /// is checked for every grant, so it must be cheap.
-    active_mask: Levels,
+    /// `if_present` as a mask over the config's levels.
     if_present_mask: Levels,
     /// Who `by_login` finds for this person's login when a team member with
     /// it would match it: a login not in lower case matches no member.
@@ -100,10 +103,17 @@ struct Planner<'a> {
     config: &'a Config,
     actual: &'a Actual,
     now: DateTime<Utc>,
+    roster: &'a Roster,
     people: Vec<Status<'a>>,
+    /// The levels each person holds now (see [`Status::active`]), by place in
+    /// the roster. Apart from `people` because entitlement is checked for
+    /// every grant and every person on every target: a pass over a compact
+    /// list stays in cache, one over the statuses would not.
+    active: Vec<Levels>,
     /// Lower-case keys, borrowed from the roster where it is already lower case.
     by_login: HashMap<Cow<'a, str>, usize>,
-    by_email: HashMap<Cow<'a, str>, usize>,
+    /// Built on first use: only invitations without a login need it.
+    by_email: OnceCell<HashMap<Cow<'a, str>, usize>>,
     by_arn: HashMap<Cow<'a, str>, usize>,
     protected_github: BTreeMap<String, bool>,
     protected_aws: BTreeMap<String, bool>,
@@ -121,13 +131,11 @@ impl<'a> Planner<'a> {
     fn new(config: &'a Config, roster: &'a Roster, actual: &'a Actual, now: DateTime<Utc>) -> Self {
         let n = roster.people.len();
         let mut by_login = HashMap::with_capacity(n);
-        let mut by_email = HashMap::with_capacity(n);
         let mut by_arn = HashMap::with_capacity(n);
         for (i, p) in roster.people.iter().enumerate() {
             if let Some(l) = &p.github_username {
                 by_login.insert(ascii_lowercase(l), i);
             }
-            by_email.insert(lowercase(&p.email), i);
             if let Some(a) = &p.aws_user_arn {
                 by_arn.insert(lowercase(a), i);
             }
@@ -188,17 +196,19 @@ impl<'a> Planner<'a> {
             .collect();
         let mut people = people;
         for s in &mut people {
-            s.active_mask = s
-                .active()
-                .iter()
-                .map(|l| level_bit.get(l).copied().unwrap_or(0))
-                .fold(0, |a, b| a | b);
             s.if_present_mask = s
                 .if_present
                 .iter()
                 .map(|l| level_bit.get(l).copied().unwrap_or(0))
                 .fold(0, |a, b| a | b);
         }
+        let active = people
+            .iter()
+            .map(|s| match s.absence {
+                Some(_) => 0,
+                None => s.if_present_mask,
+            })
+            .collect();
         let role_targets = config
             .managed_roles()
             .into_iter()
@@ -219,9 +229,11 @@ impl<'a> Planner<'a> {
             level_bit,
             actual,
             now,
+            roster,
             people,
+            active,
             by_login,
-            by_email,
+            by_email: OnceCell::new(),
             by_arn,
             protected_github,
             protected_aws,
@@ -235,7 +247,9 @@ impl<'a> Planner<'a> {
         if let (Some(gh), Some(state)) = (&self.config.github, &self.actual.github) {
             let org = gh.org.clone();
             for slug in self.config.managed_teams() {
+                let start = self.findings.len();
                 self.plan_team(&org, &slug, state);
+                self.sort_one_target(start);
             }
         }
         if let Some(state) = &self.actual.aws {
@@ -246,8 +260,10 @@ impl<'a> Planner<'a> {
                     .find(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
                 {
                     // Observation and snapshots have checked the document's shape.
-                    let principals = allowed_principals_in(&actual_role.trust_policy);
+                    let principals = allowed_principals_unordered(&actual_role.trust_policy);
+                    let start = self.findings.len();
                     self.plan_role(&role, &actual_role.arn, &principals);
+                    self.sort_one_target(start);
                 }
             }
         }
@@ -276,6 +292,25 @@ impl<'a> Planner<'a> {
             notes: self.notes,
             grants: self.grants,
         }
+    }
+
+    /// Sorts the findings from `start` on, all about one target, into the
+    /// order `run` gives every finding, comparing only what can differ
+    /// between them. `run`'s stable sort then has runs in order to merge,
+    /// not ARNs with long common prefixes to compare afresh; its result is
+    /// the same.
+    fn sort_one_target(&mut self, start: usize) {
+        let findings = &mut self.findings[start..];
+        debug_assert!(
+            findings
+                .windows(2)
+                .all(|w| { (w[0].system, &w[0].target) == (w[1].system, &w[1].target) })
+        );
+        findings.sort_by(|a, b| {
+            (&a.principal, a.kind)
+                .cmp(&(&b.principal, b.kind))
+                .then_with(|| (&a.reason, &a.revocation).cmp(&(&b.reason, &b.revocation)))
+        });
     }
 
     /// The levels that give a GitHub team.
@@ -347,7 +382,18 @@ impl<'a> Planner<'a> {
     }
 
     fn entitled(&self, who: Option<usize>, levels: Levels) -> bool {
-        who.is_some_and(|i| self.people[i].active_mask & levels != 0)
+        who.is_some_and(|i| self.active[i] & levels != 0)
+    }
+
+    /// Roster people by lower-case email.
+    fn by_email(&self) -> &HashMap<Cow<'a, str>, usize> {
+        self.by_email.get_or_init(|| {
+            let mut by_email = HashMap::with_capacity(self.roster.people.len());
+            for (i, p) in self.roster.people.iter().enumerate() {
+                by_email.insert(lowercase(&p.email), i);
+            }
+            by_email
+        })
     }
 
     fn is_protected_login(&mut self, login: &str) -> bool {
@@ -444,7 +490,7 @@ impl<'a> Planner<'a> {
                 .or_else(|| {
                     inv.email
                         .as_ref()
-                        .and_then(|e| self.by_email.get(e.to_lowercase().as_str()))
+                        .and_then(|e| self.by_email().get(e.to_lowercase().as_str()))
                 })
                 .copied();
             if self.entitled(who, levels) {
@@ -556,8 +602,12 @@ impl<'a> Planner<'a> {
             .as_ref()
             .and_then(|a| a.users_account.as_ref())
             .map(|a| a.id.as_str());
-        // Roster people the policy names, by place in the roster.
-        let mut in_policy = vec![false; self.people.len()];
+        // For each roster person, the first principal that names them (by
+        // place in the roster), if any. `principals` may repeat itself: a
+        // repeat of that first one is found by one comparison, and any other
+        // principal, rare, by the set `others`.
+        let mut first_naming: Vec<Option<&TrustPrincipal>> = vec![None; self.people.len()];
+        let mut others: HashSet<&TrustPrincipal> = HashSet::new();
         for p in principals {
             if matches!(
                 p.kind,
@@ -565,12 +615,20 @@ impl<'a> Planner<'a> {
             ) {
                 continue;
             }
-            self.grants.aws += 1;
             let lower = lowercase(p.value);
             let named = self.by_arn.get(lower.as_ref()).copied();
-            if let Some(i) = named {
-                in_policy[i] = true;
+            let repeat = match named.map(|i| &mut first_naming[i]) {
+                Some(first @ None) => {
+                    *first = Some(p);
+                    false
+                }
+                Some(Some(first)) => *first == p || !others.insert(p),
+                None => !others.insert(p),
+            };
+            if repeat {
+                continue;
             }
+            self.grants.aws += 1;
             if self.is_protected_aws(&lower) {
                 continue;
             }
@@ -654,7 +712,9 @@ impl<'a> Planner<'a> {
             let Some(user_arn) = &s.person.aws_user_arn else {
                 continue;
             };
-            if s.arn_holder.is_some_and(|holder| in_policy[holder]) {
+            if s.arn_holder
+                .is_some_and(|holder| first_naming[holder].is_some())
+            {
                 continue;
             }
             let through: Vec<&str> = s
@@ -1028,7 +1088,6 @@ fn status<'a>(
         if_present,
         expired,
         last_seen,
-        active_mask: 0,
         if_present_mask: 0,
         login_holder: None,
         arn_holder: None,

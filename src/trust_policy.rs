@@ -214,6 +214,17 @@ pub fn statements_in(document: &Value) -> Vec<&serde_json::Map<String, Value>> {
 
 /// [`TrustPolicy::allowed_principals`] of a document already checked, without copying it.
 pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal<'_>> {
+    let mut allowed = allowed_principals_unordered(document);
+    // Equal principals are indistinguishable, so an unstable sort gives the same list.
+    allowed.sort_unstable();
+    allowed.dedup();
+    allowed
+}
+
+/// [`allowed_principals_in`] in document order, repeats kept: for a caller
+/// that can drop repeats more cheaply than by sorting thousands of ARNs that
+/// share a long prefix (the planner does, by the person each one names).
+pub fn allowed_principals_unordered(document: &Value) -> Vec<TrustPrincipal<'_>> {
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
     // Each unconditional `Deny` with `NotPrincipal` leaves only the principals it names.
@@ -231,7 +242,7 @@ pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal<'_>> {
                 continue;
             }
             if let Some(p) = statement.get("Principal") {
-                allowed.extend(principals_of(p));
+                push_principals_of(p, &mut allowed);
             }
             if statement.contains_key("NotPrincipal") {
                 allowed.push(TrustPrincipal {
@@ -265,8 +276,6 @@ pub fn allowed_principals_in(document: &Value) -> Vec<TrustPrincipal<'_>> {
                 .iter()
                 .all(|kept| kept.iter().any(|k| k.kind == p.kind && k.value == p.value))
     });
-    allowed.sort();
-    allowed.dedup();
     allowed
 }
 
@@ -463,11 +472,23 @@ fn non_empty_strings(value: &Value) -> Result<(), &'static str> {
 /// Reads a `Principal` value: `"*"` or a map of type to a string or a list of strings.
 pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal<'_>> {
     let mut out = Vec::new();
+    push_principals_of(principal, &mut out);
+    out
+}
+
+/// [`principals_of`] onto the end of `out`, without a list of its own:
+/// an `Allow` may name thousands.
+fn push_principals_of<'a>(principal: &'a Value, out: &mut Vec<TrustPrincipal<'a>>) {
+    let mut push = |kind, v: &'a str| {
+        let kind = if v == "*" && kind == PrincipalType::Aws {
+            PrincipalType::Anyone
+        } else {
+            kind
+        };
+        out.push(TrustPrincipal { kind, value: v });
+    };
     match principal {
-        Value::String(s) if s == "*" => out.push(TrustPrincipal {
-            kind: PrincipalType::Anyone,
-            value: "*",
-        }),
+        Value::String(s) if s == "*" => push(PrincipalType::Anyone, "*"),
         Value::Object(map) => {
             for (key, value) in map {
                 let kind = match key.as_str() {
@@ -477,24 +498,19 @@ pub fn principals_of(principal: &Value) -> Vec<TrustPrincipal<'_>> {
                     "CanonicalUser" => PrincipalType::CanonicalUser,
                     _ => continue,
                 };
-                let values: Vec<&str> = match value {
-                    Value::String(s) => vec![s.as_str()],
-                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
-                for v in values {
-                    let kind = if v == "*" && kind == PrincipalType::Aws {
-                        PrincipalType::Anyone
-                    } else {
-                        kind
-                    };
-                    out.push(TrustPrincipal { kind, value: v });
+                match value {
+                    Value::String(s) => push(kind, s),
+                    Value::Array(items) => {
+                        for v in items.iter().filter_map(Value::as_str) {
+                            push(kind, v);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
         _ => {}
     }
-    out
 }
 
 #[cfg(test)]
