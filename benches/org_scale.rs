@@ -28,11 +28,10 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_iam::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_iam::config::SharedCredentialsProvider;
 use lapse_test_support::github::FakeGithub;
-use lapse_test_support::moto::{Moto, TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY};
+use lapse_test_support::moto::Moto;
 use lapse_test_support::scenario::{
     CONCURRENCY, LowerBound, NOW, ORG, Scenario, Shape, account_id, role_arn,
 };
@@ -238,15 +237,8 @@ fn main() {
     );
 
     let seeding = Instant::now();
-    let github = FakeGithub::start();
-    github.personal_token(TOKEN);
-    scenario.seed_github(&github);
-    let moto = Moto::start();
-    scenario.seed_iam(&moto);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = scenario.config_yaml(github.base_url(), TOKEN_ENV, &moto.endpoint_url());
-    std::fs::write(dir.path().join("lapse.yaml"), config).expect("config");
-    std::fs::write(dir.path().join("users.yaml"), scenario.roster_yaml()).expect("roster");
+    let (github, moto) = scenario.deploy(TOKEN, TOKEN_ENV, dir.path());
     println!(
         "seeded the fake GitHub and moto in {}",
         secs(seeding.elapsed())
@@ -528,19 +520,7 @@ async fn sequential_read(scenario: &Scenario, github: &FakeGithub, moto: &Moto) 
         }
     }
 
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .region(Region::new(TEST_REGION))
-        .credentials_provider(Credentials::new(
-            TEST_ACCESS_KEY_ID,
-            TEST_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "bench",
-        ))
-        .endpoint_url(moto.endpoint_url())
-        .load()
-        .await;
+    let base = moto.sdk_loader().load().await;
     let users = aws_sdk_iam::Client::new(&base);
     let mut marker: Option<String> = None;
     loop {

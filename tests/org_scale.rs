@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use lapse_test_support::github::{FakeGithub, Role};
+use lapse_test_support::github::Role;
 use lapse_test_support::moto::Moto;
 use lapse_test_support::scenario::{ExpectedRevocation, NOW, ORG, Scenario, Shape};
 use serde_json::Value;
@@ -69,15 +69,8 @@ fn calls(report: &Value, system: &str) -> u64 {
 #[test]
 fn the_small_organisation_plans_at_the_lower_bound_then_applies_and_comes_back_clean() {
     let scenario = Scenario::generate(Shape::small());
-    let github = FakeGithub::start();
-    github.personal_token(TOKEN);
-    scenario.seed_github(&github);
-    let moto = Moto::start();
-    scenario.seed_iam(&moto);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = scenario.config_yaml(github.base_url(), TOKEN_ENV, &moto.endpoint_url());
-    std::fs::write(dir.path().join("lapse.yaml"), config).expect("config");
-    std::fs::write(dir.path().join("users.yaml"), scenario.roster_yaml()).expect("roster");
+    let (github, moto) = scenario.deploy(TOKEN, TOKEN_ENV, dir.path());
 
     // Plan: exactly the drift seeded, in exactly the fewest requests.
     let (output, report) = lapse(&moto, dir.path(), &["plan"]);

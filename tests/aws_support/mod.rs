@@ -7,17 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::config::{Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_iam::config::SharedCredentialsProvider;
 use lapse::aws::IamSystem;
 use lapse::config::{self, Config};
 use lapse::model::Revocation;
 use lapse::system::{AuditEvent, AuditSink, Planned};
-use lapse_test_support::moto::{
-    DEFAULT_ACCOUNT_ID, Moto, TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY,
-};
+use lapse_test_support::moto::{DEFAULT_ACCOUNT_ID, Moto, TEST_REGION};
 use serde_json::{Value, json};
 
 /// Where the people's IAM users live: moto's default account, reached with
@@ -160,24 +157,10 @@ pub fn finding(
     (kind.into(), target.into(), principal.into(), action.into())
 }
 
-fn base_loader(endpoint: &str) -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .region(Region::new(TEST_REGION))
-        .credentials_provider(Credentials::new(
-            TEST_ACCESS_KEY_ID,
-            TEST_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "moto-test",
-        ))
-        .endpoint_url(endpoint)
-}
-
 /// A client acting in `account`: the default account directly, others by
 /// assuming a role there, as lapse does.
 pub async fn iam_in(moto: &Moto, account: &str) -> Client {
-    let base = base_loader(&moto.endpoint_url()).load().await;
+    let base = moto.sdk_loader().load().await;
     if account == DEFAULT_ACCOUNT_ID {
         return Client::new(&base);
     }
@@ -197,7 +180,7 @@ pub async fn iam_in(moto: &Moto, account: &str) -> Client {
 pub async fn connect(config: &Config) -> IamSystem {
     let aws = config.aws.as_ref().expect("an aws section");
     let endpoint = aws.endpoint_url.as_deref().expect("an endpoint");
-    IamSystem::connect_with(aws, base_loader(endpoint))
+    IamSystem::connect_with(aws, lapse_test_support::moto::sdk_loader(endpoint))
         .await
         .expect("connect to moto")
 }

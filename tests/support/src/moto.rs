@@ -224,6 +224,11 @@ impl Moto {
         self.addr
     }
 
+    /// An AWS SDK config loader that reaches this server: see [`sdk_loader`].
+    pub fn sdk_loader(&self) -> aws_config::ConfigLoader {
+        sdk_loader(&self.endpoint_url())
+    }
+
     /// The launcher's process ID, so tests can check it is gone after drop.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -480,6 +485,22 @@ impl Drop for Moto {
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.scratch_dir);
     }
+}
+
+/// An AWS SDK config loader that reaches a moto `endpoint` with the test
+/// key and nothing from the environment (no profile, no instance metadata).
+pub fn sdk_loader(endpoint: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .region(aws_config::Region::new(TEST_REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            TEST_ACCESS_KEY_ID,
+            TEST_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "moto-test",
+        ))
+        .endpoint_url(endpoint)
 }
 
 /// `LAPSE_MOTO_PYTHON`, else the venv `scripts/setup-venv.sh` makes at the

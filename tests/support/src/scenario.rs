@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -442,6 +443,20 @@ impl Scenario {
             invitations,
             expected,
         }
+    }
+
+    /// Starts both fakes, seeds them, and writes `lapse.yaml` (GitHub token
+    /// from `token_env`, which answers to `token`) and `users.yaml` in `dir`.
+    pub fn deploy(&self, token: &str, token_env: &str, dir: &Path) -> (FakeGithub, Moto) {
+        let github = FakeGithub::start();
+        github.personal_token(token);
+        self.seed_github(&github);
+        let moto = Moto::start();
+        self.seed_iam(&moto);
+        let config = self.config_yaml(github.base_url(), token_env, &moto.endpoint_url());
+        std::fs::write(dir.join("lapse.yaml"), config).expect("write lapse.yaml");
+        std::fs::write(dir.join("users.yaml"), self.roster_yaml()).expect("write users.yaml");
+        (github, moto)
     }
 
     /// Seeds the organisation's teams and invitations into the fake GitHub.

@@ -4,36 +4,19 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::config::{Credentials, Region};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::primitives::DateTime as SdkDateTime;
 use chrono::{DateTime, TimeZone, Utc};
-use lapse_test_support::moto::{
-    DEFAULT_ACCOUNT_ID, Fault, Moto, TEST_ACCESS_KEY_ID, TEST_REGION, TEST_SECRET_ACCESS_KEY,
-};
+use lapse_test_support::moto::{DEFAULT_ACCOUNT_ID, Fault, Moto};
 
 const OTHER_ACCOUNT_ID: &str = "210987654321";
 
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/jane.doe@example.gov.uk"},"Action":"sts:AssumeRole"}]}"#;
 
 async fn sdk_config(moto: &Moto) -> aws_config::SdkConfig {
-    // No environment: the developer's profile or IMDS must not leak in.
-    aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .region(Region::new(TEST_REGION))
-        .credentials_provider(Credentials::new(
-            TEST_ACCESS_KEY_ID,
-            TEST_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "moto-test",
-        ))
-        .endpoint_url(moto.endpoint_url())
-        .load()
-        .await
+    moto.sdk_loader().load().await
 }
 
 /// A client acting in the default account, with the harness's test key.
