@@ -377,15 +377,39 @@ impl Config {
         let template = self.aws.as_ref()?.user_arn_template.as_ref()?;
         if template.contains("{github_username}") {
             let login = github_username?;
-            Some(
-                template
-                    .replace("{github_username}", login)
-                    .replace("{email}", email),
-            )
+            Some(substitute(
+                &substitute(template, "{github_username}", login),
+                "{email}",
+                email,
+            ))
         } else {
-            Some(template.replace("{email}", email))
+            Some(substitute(template, "{email}", email))
         }
     }
+}
+
+/// `text` with every `placeholder` (which starts with `{`) replaced by
+/// `value`, left to right as [`str::replace`] does; found by looking only at
+/// each `{`, since this runs once per person in a large roster.
+fn substitute(text: &str, placeholder: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let (before, from_brace) = rest.split_at(i);
+        out.push_str(before);
+        match from_brace.strip_prefix(placeholder) {
+            Some(after) => {
+                out.push_str(value);
+                rest = after;
+            }
+            None => {
+                out.push('{');
+                rest = &from_brace[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Loads and validates `lapse.yaml`. All problems found are returned together.
@@ -800,4 +824,31 @@ fn resolve_role(text: &str, aws: Option<&AwsConfig>) -> Result<RoleRef, (String,
         name: name.to_string(),
         arn: format!("arn:aws:iam::{}:role/{name}", account.id),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::substitute;
+
+    #[test]
+    fn substitute_matches_str_replace() {
+        for text in [
+            "arn:aws:iam::1:user/{email}",
+            "{email}{email}",
+            "{{email}}",
+            "{emai{email}",
+            "{email",
+            "no placeholder",
+            "",
+            "{é}{email}ü{",
+        ] {
+            for value in ["", "a@b.c", "{email}", "ü"] {
+                assert_eq!(
+                    substitute(text, "{email}", value),
+                    text.replace("{email}", value),
+                    "{text:?} with {value:?}"
+                );
+            }
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! source positions; [`validate`] turns them into a [`Roster`] and reports
 //! every problem at once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
+use foldhash::{HashMap, HashMapExt};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -223,8 +224,9 @@ pub fn validate(
         return Err(Diagnostics(vec![empty_roster(source)]));
     }
     let known_levels = || config.levels.keys().cloned().collect::<Vec<_>>().join(", ");
-    let mut emails: HashMap<String, Pos> = HashMap::new();
-    let mut logins: HashMap<String, Pos> = HashMap::new();
+    // Sized for the whole roster up front: no rehashing as it grows.
+    let mut emails: HashMap<String, Pos> = HashMap::with_capacity(raw.0.len());
+    let mut logins: HashMap<String, Pos> = HashMap::with_capacity(raw.0.len());
     let mut arns: HashMap<String, Pos> = HashMap::new();
     let mut people = Vec::with_capacity(raw.0.len());
 
@@ -265,10 +267,10 @@ pub fn validate(
                 String::new()
             }
         };
-        let who = if email.is_empty() {
-            "this person".to_string()
+        let who: &str = if email.is_empty() {
+            "this person"
         } else {
-            email.clone()
+            &email
         };
 
         let github_username = p.github_username.as_ref().map(|g| {
@@ -346,13 +348,13 @@ pub fn validate(
         // Standing levels.
         let mut standing = BTreeSet::new();
         if let Some(access) = &p.access {
-            let names: Vec<(String, Pos)> = match &access.value {
-                LevelNames::One(s) => vec![(s.clone(), Pos::from_location(&access.referenced))],
-                LevelNames::Many(v) => v.iter().map(|s| (s.value.clone(), pos(s))).collect(),
+            let names: Vec<(&str, Pos)> = match &access.value {
+                LevelNames::One(s) => vec![(s.as_str(), Pos::from_location(&access.referenced))],
+                LevelNames::Many(v) => v.iter().map(|s| (s.value.as_str(), pos(s))).collect(),
             };
             for (name, at) in names {
-                let name = name.trim().to_string();
-                let Some(level) = config.levels.get(&name) else {
+                let name = name.trim();
+                let Some(level) = config.levels.get(name) else {
                     diags.push(
                         Diagnostic::error(source, at, format!("unknown access level `{name}`"))
                             .help(format!("levels in the config: {}", known_levels())),
@@ -373,15 +375,15 @@ pub fn validate(
                 }
                 check_reachable(
                     config,
-                    &name,
+                    name,
                     github_username.as_deref(),
                     aws_user_arn.as_deref(),
                     source,
                     at,
-                    &who,
+                    who,
                     &mut diags,
                 );
-                standing.insert(name);
+                standing.insert(name.to_string());
             }
         }
 
@@ -435,7 +437,7 @@ pub fn validate(
                                 aws_user_arn.as_deref(),
                                 source,
                                 pos(a),
-                                &who,
+                                who,
                                 &mut diags,
                             );
                             Some(name)
