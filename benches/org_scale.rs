@@ -28,12 +28,10 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_iam::config::SharedCredentialsProvider;
 use lapse_test_support::github::FakeGithub;
 use lapse_test_support::moto::Moto;
 use lapse_test_support::scenario::{
-    CONCURRENCY, LowerBound, NOW, ORG, Scenario, Shape, account_id, role_arn,
+    CONCURRENCY, LowerBound, ORG, Scenario, Shape, account_id, role_arn,
 };
 use serde_json::Value;
 
@@ -144,22 +142,10 @@ fn lapse_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_lapse"))
 }
 
-fn lapse(moto: &Moto, dir: &Path, args: &[&str], paced: bool) -> Command {
-    let mut command = Command::new(lapse_binary());
-    command
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("lapse.yaml"))
-        .args(["--now", NOW, "--format", "json"])
-        .env("LAPSE_LOG_FORMAT", "json")
-        .env(TOKEN_ENV, TOKEN)
-        .stdin(Stdio::null());
-    if paced {
-        command.env_remove("LAPSE_GITHUB_WRITE_PACING_MS");
-    } else {
-        command.env("LAPSE_GITHUB_WRITE_PACING_MS", "0");
-    }
-    moto.configure_command(&mut command);
+/// lapse against the fakes, pacing its GitHub writes as it does by default.
+fn lapse(moto: &Moto, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Scenario::lapse_command(&lapse_binary(), moto, dir, (TOKEN_ENV, TOKEN), args);
+    command.env_remove("LAPSE_GITHUB_WRITE_PACING_MS");
     command
 }
 
@@ -246,7 +232,7 @@ fn main() {
 
     let mut verdicts = Verdicts::default();
     fresh_counts(&github, &moto, latency);
-    let plan = measure(lapse(&moto, dir.path(), &["plan"], true));
+    let plan = measure(lapse(&moto, dir.path(), &["plan"]));
     let plan_github = github.request_count();
     let plan_aws = moto.request_counts();
     let bound = scenario.lower_bound(false);
@@ -391,7 +377,7 @@ fn apply_and_replan(
 ) {
     fresh_counts(github, moto, latency);
     let (on_github, in_iam) = scenario.revocations_by_system();
-    let apply = measure(lapse(moto, dir, &["apply", "--yes"], true));
+    let apply = measure(lapse(moto, dir, &["apply", "--yes"]));
     let done = apply.report["summary"]["revocations_done"]
         .as_u64()
         .unwrap_or(0) as usize;
@@ -451,7 +437,7 @@ fn apply_and_replan(
     );
 
     fresh_counts(github, moto, latency);
-    let replan = measure(lapse(moto, dir, &["plan"], true));
+    let replan = measure(lapse(moto, dir, &["plan"]));
     let bound = scenario.lower_bound(true);
     let calls_made = calls(&replan.report, "github") + calls(&replan.report, "aws");
     verdicts.check(
@@ -553,17 +539,7 @@ async fn sequential_read(scenario: &Scenario, github: &FakeGithub, moto: &Moto) 
     }
     for account in 0..scenario.shape.accounts {
         let id = account_id(account);
-        let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{id}:role/lapse"))
-            .session_name("sequential")
-            .configure(&base)
-            .build()
-            .await;
-        let config = base
-            .clone()
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
-        let iam = aws_sdk_iam::Client::new(&config);
+        let iam = aws_sdk_iam::Client::new(&moto.sdk_config_in(&id).await);
         for role in scenario
             .roles
             .iter()

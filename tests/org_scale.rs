@@ -8,29 +8,22 @@ mod aws_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use lapse_test_support::github::Role;
 use lapse_test_support::moto::Moto;
-use lapse_test_support::scenario::{ExpectedRevocation, NOW, ORG, Scenario, Shape};
+use lapse_test_support::scenario::{ExpectedRevocation, ORG, Scenario, Shape};
 use serde_json::Value;
 
 const TOKEN: &str = "ghp_lapseTEST0scale0secret0Wd4Rk8";
 const TOKEN_ENV: &str = "LAPSE_TEST_GITHUB_TOKEN";
 
 fn lapse(moto: &Moto, dir: &Path, args: &[&str]) -> (Output, Value) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lapse"));
-    command
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("lapse.yaml"))
-        .args(["--now", NOW, "--format", "json"])
-        .env("LAPSE_LOG_FORMAT", "json")
+    let binary = Path::new(env!("CARGO_BIN_EXE_lapse"));
+    let output = Scenario::lapse_command(binary, moto, dir, (TOKEN_ENV, TOKEN), args)
         .env("LAPSE_GITHUB_WRITE_PACING_MS", "0")
-        .env(TOKEN_ENV, TOKEN)
-        .stdin(Stdio::null());
-    moto.configure_command(&mut command);
-    let output = command.output().expect("run lapse");
+        .output()
+        .expect("run lapse");
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "lapse {args:?} printed no JSON report ({e}); exit {:?}\nstderr: {}",

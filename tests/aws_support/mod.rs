@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::config::SharedCredentialsProvider;
 use lapse::aws::IamSystem;
 use lapse::config::{self, Config};
 use lapse::model::Revocation;
@@ -160,20 +158,7 @@ pub fn finding(
 /// A client acting in `account`: the default account directly, others by
 /// assuming a role there, as lapse does.
 pub async fn iam_in(moto: &Moto, account: &str) -> Client {
-    let base = moto.sdk_loader().load().await;
-    if account == DEFAULT_ACCOUNT_ID {
-        return Client::new(&base);
-    }
-    let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/lapse"))
-        .session_name("lapse-test")
-        .configure(&base)
-        .build()
-        .await;
-    let config = base
-        .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
-        .build();
-    Client::new(&config)
+    Client::new(&moto.sdk_config_in(account).await)
 }
 
 /// lapse's IAM system for this config, with the test credentials.

@@ -229,6 +229,28 @@ impl Moto {
         sdk_loader(&self.endpoint_url())
     }
 
+    /// An SDK config acting in `account_id`: the default account with the
+    /// test key, any other by assuming `role/lapse` there, as lapse reaches
+    /// accounts (moto needs neither the role nor a trust for it).
+    pub async fn sdk_config_in(&self, account_id: &str) -> aws_config::SdkConfig {
+        let base = self.sdk_loader().load().await;
+        if account_id == DEFAULT_ACCOUNT_ID {
+            return base;
+        }
+        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+            "arn:aws:iam::{account_id}:role/lapse"
+        ))
+        .session_name("lapse-test")
+        .configure(&base)
+        .build()
+        .await;
+        base.into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build()
+    }
+
     /// The launcher's process ID, so tests can check it is gone after drop.
     pub fn pid(&self) -> u32 {
         self.child.id()

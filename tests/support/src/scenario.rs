@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -457,6 +458,29 @@ impl Scenario {
         std::fs::write(dir.join("lapse.yaml"), config).expect("write lapse.yaml");
         std::fs::write(dir.join("users.yaml"), self.roster_yaml()).expect("write users.yaml");
         (github, moto)
+    }
+
+    /// `BINARY ARGS --config DIR/lapse.yaml --now NOW --format json` against
+    /// the deployed fakes (see [`Scenario::deploy`]): JSON logs, the GitHub
+    /// token in `token_env`, no terminal, nothing from the real environment.
+    pub fn lapse_command(
+        binary: &Path,
+        moto: &Moto,
+        dir: &Path,
+        (token_env, token): (&str, &str),
+        args: &[&str],
+    ) -> Command {
+        let mut command = Command::new(binary);
+        command
+            .args(args)
+            .arg("--config")
+            .arg(dir.join("lapse.yaml"))
+            .args(["--now", NOW, "--format", "json"])
+            .env("LAPSE_LOG_FORMAT", "json")
+            .env(token_env, token)
+            .stdin(Stdio::null());
+        moto.configure_command(&mut command);
+        command
     }
 
     /// Seeds the organisation's teams and invitations into the fake GitHub.

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::primitives::DateTime as SdkDateTime;
@@ -25,21 +24,9 @@ async fn iam(moto: &Moto) -> Client {
 }
 
 /// A client acting in `account_id`, reached the way lapse reaches accounts:
-/// assuming a role there. moto needs neither the role nor a trust for it.
+/// assuming a role there.
 async fn iam_in(moto: &Moto, account_id: &str) -> Client {
-    let base = sdk_config(moto).await;
-    let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account_id}:role/lapse"))
-        .session_name("lapse-test")
-        .configure(&base)
-        .build()
-        .await;
-    let config = base
-        .into_builder()
-        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
-            provider,
-        ))
-        .build();
-    Client::new(&config)
+    Client::new(&moto.sdk_config_in(account_id).await)
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
