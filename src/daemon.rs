@@ -20,10 +20,9 @@ use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config;
-use crate::cycle::{self, CycleOptions};
+use crate::engine::{self, CycleOptions, Kept};
 use crate::exit::Exit;
 use crate::github::ResponseCache;
-use crate::live;
 use crate::notify::{self, RunFacts};
 
 /// What the HTTP endpoints report between cycles.
@@ -76,11 +75,11 @@ impl Daemon {
             output: None,
             acting: None,
             stop_on_signals: false,
-            kept: live::Kept {
+            kept: Kept {
                 github_responses: Some(self.github_responses.clone()),
             },
         };
-        let outcome = cycle::run("run", &self.config, None, options).await;
+        let outcome = engine::run("run", &self.config, None, options).await;
         let ok = matches!(outcome.exit, Exit::Success | Exit::Drift);
         tracing::info!(
             cycle,

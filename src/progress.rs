@@ -25,7 +25,9 @@ pub fn show_on_terminal() {
 
 /// Whether progress is shown: asked for, on a terminal, with text logs.
 pub fn shown() -> bool {
-    WANTED.load(Ordering::Relaxed) && std::io::stderr().is_terminal() && !crate::cli::json_logs()
+    WANTED.load(Ordering::Relaxed)
+        && std::io::stderr().is_terminal()
+        && !crate::console::json_logs()
 }
 
 /// More teams to read (managed teams, then child teams as they are found).

@@ -32,15 +32,15 @@ async fn a_roster_in_a_repository_is_read_again_conditionally_by_a_long_running_
     world.github.file("acme", "access", "users.yaml", ROSTER);
     // SAFETY: this file holds one test, so no other thread reads the environment meanwhile.
     unsafe { std::env::set_var(TOKEN_ENV, TOKEN) };
-    let kept = lapse::live::Kept {
+    let kept = lapse::engine::Kept {
         github_responses: Some(ResponseCache::new()),
     };
     let now = lapse::when::parse_time(NOW, lapse::when::DayEdge::Start).unwrap();
 
-    let first = lapse::cli::load_inputs(&config_path, now, &kept)
+    let first = lapse::engine::load_inputs(&config_path, now, &kept)
         .await
         .unwrap_or_else(|d| panic!("{d}"));
-    let second = lapse::cli::load_inputs(&config_path, now, &kept)
+    let second = lapse::engine::load_inputs(&config_path, now, &kept)
         .await
         .unwrap_or_else(|d| panic!("{d}"));
 

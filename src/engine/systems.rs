@@ -1,4 +1,4 @@
-//! The live systems: builds the GitHub and IAM clients a config asks for.
+//! The live systems of a run: the GitHub and IAM clients a config asks for.
 //! Each client both observes and acts, so one set of credentials and one
 //! request counter serve the whole run.
 

@@ -1,0 +1,185 @@
+//! The shell: parses arguments, sets up logging, calls the engine, prints,
+//! and maps the outcome to an exit code. No access logic lives here, and
+//! nothing below imports it.
+
+mod confirm;
+mod logging;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::daemon;
+use crate::engine::{self, Acting, CycleOptions, Kept, ReportOutput};
+use crate::exit::Exit;
+use crate::report::Format;
+use crate::when::{self, DayEdge};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lapse",
+    version,
+    about = "Keeps production access honest: compares a YAML roster with GitHub teams and IAM trust policies, reports drift, revokes what has lapsed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config and roster; change nothing.
+    Validate(Common),
+    /// Show what has drifted and what would be revoked; change nothing.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// Read this snapshot instead of calling any API.
+        #[arg(long, value_name = "SNAPSHOT")]
+        state: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Plan, check the safety gates, confirm, then revoke.
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Let a deliberate bulk clean-up past the count and ratio gates (never past `protected`).
+        #[arg(long, value_name = "REASON")]
+        override_gates: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// One scheduled cycle: plan, alert, and apply when `mode: enforce`.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run cycles on the config's schedule; serve /healthz and /metrics.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9184")]
+        listen: String,
+    },
+    /// Write the live state of both systems to a snapshot file.
+    Snapshot {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, value_name = "SNAPSHOT")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The lapse.yaml to use.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Evaluate the roster as of this time (RFC 3339, or a date meaning 00:00 UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report here instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    fn report_output(self) -> ReportOutput {
+        ReportOutput {
+            format: self.format,
+            path: self.output,
+        }
+    }
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    when::parse_time(text, DayEdge::Start)
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Error.code());
+        }
+    };
+    let exit = runtime.block_on(dispatch(cli.command));
+    ExitCode::from(exit.code())
+}
+
+async fn dispatch(command: Command) -> Exit {
+    if matches!(
+        command,
+        Command::Plan { .. } | Command::Apply { .. } | Command::Snapshot { .. }
+    ) {
+        crate::progress::show_on_terminal();
+    }
+    match command {
+        Command::Validate(common) => validate::run(&common),
+        Command::Plan {
+            common,
+            state,
+            output,
+        } => {
+            let now = common.now.unwrap_or_else(Utc::now);
+            engine::plan(
+                &common.config,
+                now,
+                state.as_deref(),
+                &output.report_output(),
+            )
+            .await
+        }
+        Command::Apply {
+            common,
+            yes,
+            override_gates,
+            output,
+        } => {
+            let acting = Acting {
+                confirm: (!yes).then(|| Arc::new(confirm::Terminal) as Arc<dyn engine::Confirm>),
+                override_gates,
+            };
+            cycle("apply", common, output, Some(acting)).await
+        }
+        Command::Run { common, output } => cycle("run", common, output, None).await,
+        Command::Snapshot { config, output } => engine::snapshot(&config, &output).await,
+        Command::Serve { config, listen } => daemon::serve(&config, &listen).await,
+    }
+}
+
+/// `apply` and `run`: one cycle of the engine, stopping between changes on a signal.
+async fn cycle(command: &str, common: Common, output: OutputArgs, acting: Option<Acting>) -> Exit {
+    let options = CycleOptions {
+        output: Some(output.report_output()),
+        acting,
+        stop_on_signals: true,
+        kept: Kept::default(),
+    };
+    engine::run(command, &common.config, common.now, options)
+        .await
+        .exit
+}

@@ -1,0 +1,117 @@
+//! Loading: the config and the roster (from a file or a repository) as of `now`.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{self, Config, RosterSource};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::roster::{self, Loaded};
+use crate::yaml;
+
+use super::systems::Kept;
+
+/// What a run reads before it observes anything.
+pub struct Inputs {
+    pub config: Config,
+    pub loaded: Loaded,
+    /// Requests sent to GitHub to read the roster from a repository, so the
+    /// report's `api_calls` counts them too.
+    pub roster_requests: u64,
+}
+
+/// The config and the roster as of `now`, or every problem with them.
+/// `kept` lets `serve` read a roster in a repository conditionally, as it
+/// reads teams.
+pub async fn load_inputs(
+    config_path: &Path,
+    now: DateTime<Utc>,
+    kept: &Kept,
+) -> Result<Inputs, Diagnostics> {
+    let config = config::load(config_path)?;
+    let mut roster_requests = 0;
+    let source = match &config.roster {
+        RosterSource::File(path) => {
+            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)?
+        }
+        RosterSource::Github {
+            owner,
+            repo,
+            path,
+            reference,
+        } => {
+            let (source, requests) =
+                read_from_github(&config, owner, repo, path, reference.as_deref(), kept).await?;
+            roster_requests = requests;
+            source
+        }
+    };
+    let loaded = roster::load_source(&source, &config, now)?;
+    Ok(Inputs {
+        config,
+        loaded,
+        roster_requests,
+    })
+}
+
+/// Reads a roster kept in a repository, with the requests that took.
+async fn read_from_github(
+    config: &Config,
+    owner: &str,
+    repo: &str,
+    path: &str,
+    reference: Option<&str>,
+    kept: &Kept,
+) -> Result<(crate::diag::Source, u64), Diagnostics> {
+    let name = match reference {
+        Some(r) => format!("github:{owner}/{repo}/{path}@{r}"),
+        None => format!("github:{owner}/{repo}/{path}"),
+    };
+    // Config validation guarantees the section; this only guards the invariant.
+    let Some(github) = &config.github else {
+        return Err(Diagnostics(vec![Diagnostic::file_error(
+            &name,
+            "the roster is read from GitHub, but the config has no `github` section",
+        )]));
+    };
+    let unreadable = |e: String| {
+        Diagnostics(vec![Diagnostic::file_error(&name, e).help(
+            "check the repository, path and ref, and that lapse's GitHub credentials can read its contents",
+        )])
+    };
+    let client = crate::github::Client::connect(github).map_err(unreadable)?;
+    if let Some(cache) = &kept.github_responses {
+        cache.use_for(github);
+        client.set_response_cache(cache.clone());
+    }
+    let fetched = crate::github::fetch_file(&client, owner, repo, path, reference).await;
+    let requests = client.requests();
+    let source = yaml::source_from_bytes(
+        &name,
+        fetched.map_err(unreadable)?,
+        roster::MAX_ROSTER_BYTES,
+    )?;
+    Ok((source, requests))
+}
+
+/// Prints diagnostics where errors belong: readable text, or one JSON log
+/// event each when logs are JSON.
+pub fn emit(diags: &Diagnostics) {
+    if !crate::console::json_logs() {
+        eprint!("{diags}");
+        return;
+    }
+    for d in &diags.0 {
+        let (file, line, column, help) = (
+            d.file.as_str(),
+            d.pos.line,
+            d.pos.column,
+            d.help.as_deref().unwrap_or(""),
+        );
+        if d.is_error() {
+            tracing::error!(file, line, column, help, "{}", d.message);
+        } else {
+            tracing::warn!(file, line, column, help, "{}", d.message);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Observing and planning: the systems' actual grants (live or from a
+//! snapshot) against the roster, as of `now`.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::plan::{self, Plan};
+use crate::report::ApiCalls;
+use crate::roster::Loaded;
+use crate::snapshot::{self, SnapshotObserver};
+use crate::state::Actual;
+use crate::system::{AwsScope, GithubScope, ObserveAws, ObserveError, ObserveGithub};
+
+use super::inputs::{Inputs, emit, load_inputs};
+use super::systems::{self, Kept, Systems};
+
+/// Everything a plan needs, loaded and observed.
+pub struct Planned {
+    pub config: Config,
+    pub loaded: Loaded,
+    pub actual: Actual,
+    pub plan: Plan,
+    pub api_calls: ApiCalls,
+    /// Requests spent reading the roster from GitHub (in `api_calls.github` already).
+    pub roster_requests: u64,
+}
+
+/// Loads, observes (a snapshot when `state` is given, else the live
+/// systems), and plans. Any failure is reported and becomes exit 1.
+pub async fn load_and_plan(
+    config_path: &Path,
+    now: DateTime<Utc>,
+    state: Option<&Path>,
+    kept: &Kept,
+) -> Result<(Planned, Systems), Exit> {
+    let Inputs {
+        config,
+        loaded,
+        roster_requests,
+    } = match load_inputs(config_path, now, kept).await {
+        Ok(x) => x,
+        Err(diags) => {
+            emit(&diags);
+            return Err(Exit::Error);
+        }
+    };
+    emit(&loaded.warnings);
+    let mut systems = Systems::default();
+    let snapshot_observer;
+    let (github, aws): (Option<&dyn ObserveGithub>, Option<&dyn ObserveAws>) = match state {
+        Some(path) => match snapshot::read(path, &config) {
+            Ok(actual) => {
+                snapshot_observer = SnapshotObserver::new(actual);
+                (Some(&snapshot_observer), Some(&snapshot_observer))
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                return Err(Exit::Error);
+            }
+        },
+        None => {
+            systems = match systems::connect(&config, kept).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("{e}; nothing was changed");
+                    return Err(Exit::Error);
+                }
+            };
+            (
+                systems.github.as_deref().map(|g| g as &dyn ObserveGithub),
+                systems.aws.as_deref().map(|a| a as &dyn ObserveAws),
+            )
+        }
+    };
+    let actual = match observe(&config, github, aws).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("{e}; nothing was changed");
+            return Err(Exit::Error);
+        }
+    };
+    let plan = plan::plan(&config, &loaded.roster, &actual, now);
+    for note in &plan.notes {
+        tracing::warn!("{note}");
+    }
+    let api_calls = ApiCalls {
+        github: roster_requests + github.map_or(0, |g| g.requests()),
+        aws: aws.map_or(0, |a| a.requests()),
+    };
+    Ok((
+        Planned {
+            config,
+            loaded,
+            actual,
+            plan,
+            api_calls,
+            roster_requests,
+        },
+        systems,
+    ))
+}
+
+/// Observes both systems, each only when the config manages something in it.
+/// A read that fails anywhere fails the whole observation.
+pub async fn observe(
+    config: &Config,
+    github: Option<&dyn ObserveGithub>,
+    aws: Option<&dyn ObserveAws>,
+) -> Result<Actual, ObserveError> {
+    let github_scope = github_scope(config);
+    let aws_scope = aws_scope(config);
+    let github = async {
+        match (&github_scope, github) {
+            (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    let aws = async {
+        match (&aws_scope, aws) {
+            (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    let reading = crate::progress::Reading::start();
+    let (github, aws) = tokio::join!(github, aws);
+    drop(reading);
+    Ok(Actual {
+        github: github?,
+        aws: aws?,
+    })
+}
+
+/// The managed teams, when the config manages any in a GitHub org.
+fn github_scope(config: &Config) -> Option<GithubScope> {
+    let teams: Vec<String> = config.managed_teams().into_iter().collect();
+    config
+        .github
+        .as_ref()
+        .filter(|_| !teams.is_empty())
+        .map(|g| GithubScope {
+            org: g.org.clone(),
+            teams,
+        })
+}
+
+/// The managed roles, and where activity is read, when the config manages any.
+fn aws_scope(config: &Config) -> Option<AwsScope> {
+    let roles: Vec<_> = config.managed_roles().into_iter().collect();
+    config
+        .aws
+        .as_ref()
+        .filter(|_| !roles.is_empty())
+        .map(|a| AwsScope {
+            roles,
+            users_account: a.users_account.clone(),
+            read_activity: config.policy.inactivity_limit_days.is_some(),
+        })
+}
