@@ -122,41 +122,108 @@ impl fmt::Display for Diagnostic {
     ///    |       ^^^^^^^
     ///    = help: …
     /// ```
+    ///
+    /// Written through the redaction layer, with control characters escaped
+    /// and the quoted line cut to a window around the column.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.render(&mut out)?;
+        f.write_str(&crate::redact::text(&out))
+    }
+}
+
+/// At most this many characters of a message are shown.
+const MAX_MESSAGE_CHARS: usize = 1_000;
+
+impl Diagnostic {
+    fn render(&self, f: &mut String) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", self.message)?;
+        writeln!(f, "{label}: {}", capped(&self.message, MAX_MESSAGE_CHARS))?;
         if self.pos.line == 0 {
-            writeln!(f, "  --> {}", self.file)?;
+            writeln!(f, "  --> {}", escape_control(&self.file))?;
         } else {
             writeln!(
                 f,
                 "  --> {}:{}:{}",
-                self.file, self.pos.line, self.pos.column
+                escape_control(&self.file),
+                self.pos.line,
+                self.pos.column
             )?;
         }
         let gutter = self.pos.line.to_string().len().max(2);
         if let Some(text) = &self.line_text {
+            let (quoted, marker) = quote_line(text, self.pos.column, self.pos.width);
             let pad = " ".repeat(gutter);
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{:>gutter$} | {text}", self.pos.line)?;
-            let mut marker = String::new();
-            for c in text
-                .chars()
-                .take(self.pos.column.saturating_sub(1) as usize)
-            {
-                marker.push(if c == '\t' { '\t' } else { ' ' });
-            }
-            let _ = write!(marker, "{}", "^".repeat(self.pos.width.max(1) as usize));
+            writeln!(f, "{:>gutter$} | {quoted}", self.pos.line)?;
             writeln!(f, "{pad} | {marker}")?;
         }
         if let Some(help) = &self.help {
-            writeln!(f, "{} = help: {help}", " ".repeat(gutter))?;
+            writeln!(
+                f,
+                "{} = help: {}",
+                " ".repeat(gutter),
+                capped(help, MAX_MESSAGE_CHARS)
+            )?;
         }
         Ok(())
     }
+}
+
+/// `text` escaped and cut to `max` characters, saying how much was left out.
+fn capped(text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    let mut out = String::new();
+    for c in text.chars().take(max) {
+        crate::hygiene::push_escaped(&mut out, c);
+    }
+    if total > max {
+        let _ = write!(out, "… ({} more characters)", total - max);
+    }
+    out
+}
+
+/// The quoted line and the marker under it. At most
+/// [`MAX_QUOTE_CHARS`](crate::hygiene::MAX_QUOTE_CHARS) characters are
+/// quoted, in a window that keeps the column in sight; control characters
+/// are escaped and the marker moves with what they became.
+fn quote_line(text: &str, column: u32, width: u32) -> (String, String) {
+    let max = crate::hygiene::MAX_QUOTE_CHARS;
+    let chars: Vec<char> = text.chars().collect();
+    let col = (column.saturating_sub(1) as usize).min(chars.len());
+    let start = (col + 20).saturating_sub(max);
+    let end = (start + max).min(chars.len());
+    let mut quoted = String::new();
+    let mut marker = String::new();
+    if start > 0 {
+        quoted.push('…');
+        marker.push(' ');
+    }
+    for (i, &c) in chars[start..end].iter().enumerate() {
+        let before = quoted.chars().count();
+        crate::hygiene::push_escaped(&mut quoted, c);
+        if start + i < col {
+            if c == '\t' {
+                marker.push('\t');
+            } else {
+                let shown = quoted.chars().count() - before;
+                marker.push_str(&" ".repeat(shown));
+            }
+        }
+    }
+    if end < chars.len() {
+        quoted.push('…');
+    }
+    let room = end.saturating_sub(col).max(1);
+    marker.push_str(&"^".repeat((width.max(1) as usize).min(room)));
+    (quoted, marker)
+}
+
+fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::hygiene::escape_control(text)
 }
 
 /// Every problem found in one pass, in file order.
@@ -192,11 +259,104 @@ impl Diagnostics {
     }
 }
 
+/// After this many diagnostics the rest are counted, not printed: a
+/// roster with a problem on every line must not bury the first ones.
+pub const MAX_SHOWN: usize = 100;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
+        for d in self.0.iter().take(MAX_SHOWN) {
             writeln!(f, "{d}")?;
         }
+        if let Some(rest) = self.0.get(MAX_SHOWN..).filter(|r| !r.is_empty()) {
+            let errors = rest.iter().filter(|d| d.is_error()).count();
+            writeln!(
+                f,
+                "… and {} more ({errors} errors, {} warnings) not shown\n",
+                rest.len(),
+                rest.len() - errors
+            )?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, line: u32, column: u32, width: u32) -> String {
+        let source = Source {
+            name: "users.yaml".into(),
+            text: text.into(),
+        };
+        let pos = Pos {
+            line,
+            column,
+            width,
+            offset: None,
+        };
+        Diagnostic::error(&source, pos, "bad").to_string()
+    }
+
+    #[test]
+    fn control_characters_in_the_quoted_line_are_escaped_and_the_marker_follows() {
+        let shown = at("- email: a\u{1b}[2Jb@x.uk", 1, 14, 1);
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert!(shown.contains("1 | - email: a\\u{1b}[2Jb@x.uk"), "{shown}");
+        // Column 14 is the `J`: after `a` (col 11) the escape took 6 places.
+        assert!(
+            shown.contains(&format!("   | {}^\n", " ".repeat(18))),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_in_a_window_around_the_column() {
+        let line = format!("- name: {}X{}", "a".repeat(5_000), "b".repeat(5_000));
+        let shown = at(&line, 1, 5_009, 1);
+        let quoted = shown.lines().nth(3).unwrap();
+        assert!(quoted.chars().count() < 220, "{}", quoted.len());
+        assert!(quoted.contains("aX"), "{quoted}");
+        let marker = shown.lines().nth(4).unwrap();
+        let x = quoted.chars().position(|c| c == 'X').unwrap();
+        assert_eq!(marker.chars().position(|c| c == '^'), Some(x));
+    }
+
+    #[test]
+    fn a_tab_keeps_its_place_under_the_marker() {
+        let shown = at("\tkey: value", 1, 2, 3);
+        assert!(shown.contains("   | \t^^^\n"), "{shown:?}");
+    }
+
+    #[test]
+    fn after_a_hundred_diagnostics_the_rest_are_counted() {
+        let source = Source {
+            name: "users.yaml".into(),
+            text: String::new(),
+        };
+        let mut diags = Diagnostics::default();
+        for i in 0..250 {
+            let d = if i % 2 == 0 {
+                Diagnostic::error(&source, Pos::default(), format!("problem {i}"))
+            } else {
+                Diagnostic::warning(&source, Pos::default(), format!("problem {i}"))
+            };
+            diags.push(d);
+        }
+        let shown = diags.to_string();
+        assert!(shown.contains("problem 99\n") && !shown.contains("problem 100\n"));
+        assert!(
+            shown.contains("… and 150 more (75 errors, 75 warnings) not shown"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_token_in_a_quoted_line_is_masked() {
+        let token = format!("ghp_{}", "Ab1".repeat(12));
+        let shown = at(&format!("GITHUB_TOKEN={token}"), 1, 1, 12);
+        assert!(!shown.contains(&token), "{shown}");
+        assert!(shown.contains("GITHUB_TOKEN=[redacted]"), "{shown}");
     }
 }

@@ -57,19 +57,44 @@ fn check_bytes(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<Source, Box
                 .help("check that this is the right file; a roster of 50,000 people fits well within the limit"),
         ));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Box::new(Diagnostic::file_error(
-            name,
-            format!(
-                "{name} is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        ))
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Box::new(not_utf8(name, e.as_bytes(), e.utf8_error())))?;
     Ok(Source {
         name: name.to_string(),
         text,
     })
+}
+
+/// Names the line and column of the first byte that is not UTF-8, and quotes
+/// the valid part of that line.
+fn not_utf8(name: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostic {
+    let valid = error.valid_up_to();
+    // Everything before `valid` is UTF-8, so this cannot fail.
+    let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before[line_start..].chars().count() as u32 + 1;
+    let source = Source {
+        name: name.to_string(),
+        text: before[line_start..].to_string(),
+    };
+    let pos = Pos {
+        line,
+        column,
+        width: 1,
+        offset: Some(valid - line_start),
+    };
+    let mut d = Diagnostic::error(
+        &source,
+        pos,
+        format!(
+            "{name} is not UTF-8 text (byte 0x{:02x} at offset {valid})",
+            bytes[valid]
+        ),
+    )
+    .help("save the file as UTF-8");
+    d.line_text = Some(before[line_start..].to_string());
+    d
 }
 
 /// The parser options that make YAML strict and bounded.
@@ -376,12 +401,38 @@ fn to_diagnostic(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
             message,
         ),
     };
+    let pos = if message.contains("tab") {
+        first_tab_from(source, pos).unwrap_or(pos)
+    } else {
+        pos
+    };
     let help = help_for(&message);
     let mut d = Diagnostic::error(source, pos, message);
     if let Some(help) = help {
         d = d.help(help);
     }
     d
+}
+
+/// Where the tab a scanner complained of stands: the scanner reports the
+/// end of what it was reading (the line before), not the tab itself.
+fn first_tab_from(source: &Source, pos: Pos) -> Option<Pos> {
+    let lines = source
+        .text
+        .lines()
+        .enumerate()
+        .skip(pos.line.saturating_sub(1) as usize);
+    for (i, line) in lines {
+        if let Some(byte) = line.find('\t') {
+            return Some(Pos {
+                line: i as u32 + 1,
+                column: line[..byte].chars().count() as u32 + 1,
+                width: 1,
+                offset: None,
+            });
+        }
+    }
+    None
 }
 
 /// The parser's message without its own location suffix (we print ours).

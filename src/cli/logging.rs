@@ -6,12 +6,14 @@ use std::io::IsTerminal;
 /// errors can carry URLs and bodies that say nothing useful to an operator.
 const DEFAULT_LOG_FILTER: &str = "info,octocrab=off";
 
-/// Installs the process's log subscriber, filtered by `LAPSE_LOG`.
+/// Installs the process's log subscriber, filtered by `LAPSE_LOG`, writing
+/// through the redaction layer.
 pub fn init() {
+    crate::redact::register_standard_env();
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAPSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::redact::Writer(std::io::stderr()))
         .with_env_filter(filter);
     if crate::console::json_logs() {
         builder

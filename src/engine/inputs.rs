@@ -29,6 +29,7 @@ pub async fn load_inputs(
     kept: &Kept,
 ) -> Result<Inputs, Diagnostics> {
     let config = config::load(config_path)?;
+    register_secrets(&config);
     let mut roster_requests = 0;
     let source = match &config.roster {
         RosterSource::File(path) => {
@@ -52,6 +53,30 @@ pub async fn load_inputs(
         loaded,
         roster_requests,
     })
+}
+
+/// Tells the redaction layer the secrets this config points at, before
+/// anything read with them can be printed.
+fn register_secrets(config: &Config) {
+    if let Some(github) = &config.github {
+        match &github.auth {
+            config::GithubAuth::Token { env } => crate::redact::register_env(env),
+            config::GithubAuth::App {
+                private_key_path, ..
+            } => {
+                if let Ok(key) = std::fs::read_to_string(private_key_path) {
+                    crate::redact::register(&key);
+                }
+            }
+        }
+    }
+    let alerts = [
+        &config.alerts.slack_webhook_env,
+        &config.alerts.webhook_url_env,
+    ];
+    for name in alerts.into_iter().flatten() {
+        crate::redact::register_env(name);
+    }
 }
 
 /// Reads a roster kept in a repository, with the requests that took.
@@ -101,7 +126,7 @@ pub fn emit(diags: &Diagnostics) {
         eprint!("{diags}");
         return;
     }
-    for d in &diags.0 {
+    for d in diags.0.iter().take(crate::diag::MAX_SHOWN) {
         let (file, line, column, help) = (
             d.file.as_str(),
             d.pos.line,
@@ -113,5 +138,13 @@ pub fn emit(diags: &Diagnostics) {
         } else {
             tracing::warn!(file, line, column, help, "{}", d.message);
         }
+    }
+    if let Some(rest) = diags
+        .0
+        .len()
+        .checked_sub(crate::diag::MAX_SHOWN)
+        .filter(|n| *n > 0)
+    {
+        tracing::error!(not_shown = rest, "{rest} more problems not shown");
     }
 }

@@ -36,8 +36,8 @@ pub async fn deliver(alerts: &Alerts, facts: &RunFacts<'_>) -> Vec<String> {
     let mut failed = Vec::new();
     if drift {
         if let Some(url) = secret_url(alerts.slack_webhook_env.as_deref()) {
-            let body = slack::message(facts.report);
-            if let Err(e) = post(&client, &url, body.to_string(), "application/json").await {
+            let body = crate::redact::text(&slack::message(facts.report).to_string()).into_owned();
+            if let Err(e) = post(&client, &url, body, "application/json").await {
                 failed.push(format!("slack: {e}"));
             }
         }

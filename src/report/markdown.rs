@@ -3,12 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{Report, outcome_word};
+use crate::hygiene::{markdown_code as code, markdown_text as cell};
 use crate::model::Action;
-
-/// Keeps a cell on one line and stops `|` from ending it.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
 
 pub fn render(report: &Report) -> String {
     let s = report.summary();
@@ -42,7 +38,7 @@ pub fn render(report: &Report) -> String {
     }
     let acted = report.findings.iter().any(|f| f.result.is_some());
     for ((system, target), findings) in report.by_target() {
-        let _ = writeln!(out, "\n#### `{}` ({system})\n", cell(target));
+        let _ = writeln!(out, "\n#### `{}` ({system})\n", code(target));
         if acted {
             let _ = writeln!(
                 out,
@@ -70,14 +66,14 @@ pub fn render(report: &Report) -> String {
                     out,
                     "| {} | `{}` | {person} | {action} | {result} | {reason} |",
                     f.kind,
-                    cell(&f.principal)
+                    code(&f.principal)
                 );
             } else {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {person} | {action} | {reason} |",
                     f.kind,
-                    cell(&f.principal)
+                    code(&f.principal)
                 );
             }
         }

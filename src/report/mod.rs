@@ -93,12 +93,16 @@ impl Report {
         groups
     }
 
-    /// Renders the report. `colour` only matters for text.
+    /// Renders the report, through the redaction layer. `colour` only matters for text.
     pub fn render(&self, format: Format, colour: bool) -> String {
-        match format {
+        let rendered = match format {
             Format::Json => json::render(self),
             Format::Text => text::render(self, colour),
             Format::Markdown => markdown::render(self),
+        };
+        match crate::redact::text(&rendered) {
+            std::borrow::Cow::Borrowed(_) => rendered,
+            std::borrow::Cow::Owned(masked) => masked,
         }
     }
 }

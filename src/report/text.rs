@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, outcome_word};
+use crate::hygiene::escape_control as shown;
 use crate::model::{Action, FindingKind};
 
 const RED: &str = "\x1b[31m";
@@ -39,7 +40,7 @@ pub fn render(report: &Report, colour: bool) -> String {
         let _ = writeln!(
             out,
             "\n{} {}",
-            paint(BOLD, target),
+            paint(BOLD, &shown(target)),
             paint(DIM, &format!("({system})"))
         );
         for f in findings {
@@ -56,31 +57,40 @@ pub fn render(report: &Report, colour: bool) -> String {
             let person = f
                 .person
                 .as_deref()
-                .map(|p| format!(" <{p}>"))
+                .map(|p| format!(" <{}>", shown(p)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {action} {:<18} {}{person}",
                 f.kind.as_str(),
-                f.principal,
+                shown(&f.principal),
             );
-            let _ = writeln!(out, "  {:15} {}", "", paint(DIM, &f.reason));
+            let _ = writeln!(out, "  {:15} {}", "", paint(DIM, &shown(&f.reason)));
             if let Some(e) = &f.error {
-                let _ = writeln!(out, "  {:15} {}", "", paint(RED, &format!("error: {e}")));
+                let _ = writeln!(
+                    out,
+                    "  {:15} {}",
+                    "",
+                    paint(RED, &format!("error: {}", shown(e)))
+                );
             }
         }
     }
     if !report.notes.is_empty() {
         let _ = writeln!(out, "\nNotes:");
         for n in &report.notes {
-            let _ = writeln!(out, "  - {n}");
+            let _ = writeln!(out, "  - {}", shown(n));
         }
     }
     if let Some(reason) = &report.refused {
-        let _ = writeln!(out, "\n{}", paint(RED, &format!("Refused: {reason}")));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(RED, &format!("Refused: {}", shown(reason)))
+        );
     }
     if let Some(reason) = &report.gates_overridden {
-        let _ = writeln!(out, "\nSafety gates overridden: {reason}");
+        let _ = writeln!(out, "\nSafety gates overridden: {}", shown(reason));
     }
     let s = report.summary();
     let kinds: Vec<String> = report
