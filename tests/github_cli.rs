@@ -267,6 +267,12 @@ fn an_unreachable_api_fails_within_a_minute() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr
+            .contains("could not reach http://127.0.0.1:1: check `github.api_url`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -78,7 +78,7 @@ pub async fn load_and_plan(
     let actual = match observe(&config, github, aws).await {
         Ok(a) => a,
         Err(e) => {
-            tracing::error!("{e}; nothing was changed");
+            tracing::error!("{e}{}; nothing was changed", where_to_look(&config, &e));
             return Err(Exit::Error);
         }
     };
@@ -131,6 +131,46 @@ pub async fn observe(
         github: github?,
         aws: aws?,
     })
+}
+
+/// For a system that could not be reached: the URL lapse tried and the
+/// config key that sets it, since "connection refused" alone names neither.
+fn where_to_look(config: &Config, error: &ObserveError) -> String {
+    const UNREACHABLE: [&str; 7] = [
+        "connect",
+        "dns",
+        "timed out",
+        "timeout",
+        "unreachable",
+        "dispatch failure",
+        "no route",
+    ];
+    let message = error.message.to_ascii_lowercase();
+    if !UNREACHABLE.iter().any(|m| message.contains(m)) {
+        return String::new();
+    }
+    match error.system {
+        crate::model::System::Github => config.github.as_ref().map_or_else(String::new, |g| {
+            format!(
+                " (could not reach {}: check `github.api_url` in {})",
+                g.api_url,
+                config.path.display()
+            )
+        }),
+        crate::model::System::Aws => config.aws.as_ref().map_or_else(String::new, |a| {
+            match &a.endpoint_url {
+                Some(url) => format!(
+                    " (could not reach {url}: check `aws.endpoint_url` in {})",
+                    config.path.display()
+                ),
+                None => format!(
+                    " (could not reach AWS's endpoint for region {}: check the network, or set `aws.endpoint_url` in {})",
+                    a.region.as_deref().unwrap_or("us-east-1"),
+                    config.path.display()
+                ),
+            }
+        }),
+    }
 }
 
 /// The managed teams, when the config manages any in a GitHub org.
