@@ -815,3 +815,138 @@ async fn on_a_terminal_apply_shows_the_plan_and_acts_only_on_yes() {
     assert_eq!(world.github_grants(), expected_github_after());
     assert_eq!(world.iam_grants().await.0, expected_iam_after());
 }
+
+/// `lapse COMMAND --now NOW ARGS --config CONFIG`, as [`World::command`] but at another time.
+fn at_time(world: &World, command: &str, now: &str, args: &[&str]) -> Output {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_lapse"));
+    run.args([command, "--now", now])
+        .args(args)
+        .arg("--config")
+        .arg(world.config_path())
+        .env("LAPSE_LOG_FORMAT", "json")
+        .env("LAPSE_GITHUB_WRITE_PACING_MS", "0")
+        .env(TOKEN_ENV, TOKEN)
+        .stdin(Stdio::null());
+    world.moto.configure_command(&mut run);
+    run.output().expect("run lapse")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_future_now_is_refused_by_apply_and_run_before_any_request() {
+    let world = world().await;
+    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
+    let seeding = world.moto.request_count();
+
+    let apply = at_time(&world, "apply", &tomorrow, &["--yes"]);
+    world.write_config(Gates::OPEN, "mode: enforce");
+    let run = at_time(&world, "run", &tomorrow, &[]);
+
+    for output in [&apply, &run] {
+        assert_exit(output, 1);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("is in the future"), "{stderr}");
+    }
+    assert_eq!(world.github.count_requests(|_| true), 0);
+    assert_eq!(world.moto.request_count(), seeding);
+    assert_eq!(world.github_grants(), initial_github());
+
+    // A minute ahead is within the tolerance for clocks that disagree.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::minutes(1)).to_rfc3339();
+    let apply = at_time(&world, "apply", &soon, &["--yes"]);
+    assert_exit(&apply, 0);
+    assert_eq!(world.github_grants(), expected_github_after());
+}
+
+/// `lapse apply` on a terminal; once the plan is shown, `meanwhile` runs
+/// (changing the world), then `yes` is typed. Answers the exit code and
+/// what the terminal showed.
+fn apply_confirmed_after(world: &World, meanwhile: impl FnOnce()) -> (Option<i32>, String) {
+    use std::io::Read as _;
+    let apply = format!(
+        "{} apply --config {} --now {NOW} --format json --output {}",
+        env!("CARGO_BIN_EXE_lapse"),
+        world.config_path().display(),
+        world.dir.path().join("report.json").display()
+    );
+    let mut on_terminal = Command::new("script");
+    on_terminal
+        .args(["-qec", &apply, "/dev/null"])
+        .env(TOKEN_ENV, TOKEN)
+        .env("LAPSE_GITHUB_WRITE_PACING_MS", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    world.moto.configure_command(&mut on_terminal);
+    let mut child = on_terminal.spawn().expect("run script");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !shown.lock().unwrap().contains("Type yes") {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            shown.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    meanwhile();
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, b"yes\n").expect("answer");
+    let status = child.wait().expect("script exits");
+    drop(stdin);
+    reader.join().expect("reader");
+    let shown = shown.lock().unwrap().clone();
+    (status.code(), shown)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_that_changes_while_the_prompt_waits_changes_nothing() {
+    let world = world().await;
+
+    let (code, shown) = apply_confirmed_after(&world, || {
+        world
+            .github
+            .org("acme")
+            .team("deploy")
+            .members(["eve"], Role::Member);
+    });
+
+    assert_eq!(code, Some(3), "{shown}");
+    assert!(
+        shown.contains("changed after they were confirmed"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("now also: revoke eve on github:acme/deploy"),
+        "{shown}"
+    );
+    assert_eq!(world.writes(), 0);
+    assert_eq!(world.iam_grants().await.0, initial_iam());
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(world.dir.path().join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        report["refused"].as_str().unwrap().contains("eve"),
+        "{report}"
+    );
+
+    // Unchanged while it waits: the fresh plan matches and is carried out.
+    let (code, shown) = apply_confirmed_after(&world, || {});
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(world.github_grants().iter().all(|g| !g.ends_with(":eve")));
+}

@@ -1,14 +1,17 @@
-//! Gating and acting: the safety gates, the audit trail, the operator's
-//! confirmation, and the revocations themselves.
+//! Gating and acting: the safety gates, the operator's confirmation (and a
+//! fresh plan after it), the audit trail, and the revocations themselves.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::apply;
 use crate::audit::AuditLog;
 use crate::exit::Exit;
+use crate::model::System;
+use crate::plan::Plan;
 use crate::report::Report;
-use crate::safety;
+use crate::safety::{self, Passed};
 use crate::system::{Act, BoxFuture};
 
 use super::observe::Planned;
@@ -29,6 +32,53 @@ pub struct Acting {
     pub override_gates: Option<String>,
 }
 
+/// The safety gates. A refusal marks every revocation refused in the report.
+pub fn gate(planned: &Planned, report: &mut Report, acting: &Acting) -> Result<Passed, Exit> {
+    match safety::check(
+        &planned.plan,
+        &planned.config.safety,
+        acting.override_gates.as_deref(),
+    ) {
+        Ok(passed) => Ok(passed),
+        Err(refusal) => {
+            tracing::error!("refused by a safety gate: {}", refusal.0);
+            apply::refuse_all(&mut report.findings);
+            report.refused = Some(refusal.0);
+            Err(Exit::Refused)
+        }
+    }
+}
+
+/// One revocation as a person reviews it: which system, target and principal.
+type Grant = (System, String, String);
+
+fn revocations(plan: &Plan) -> BTreeSet<Grant> {
+    plan.revocations()
+        .map(|f| (f.system, f.target.clone(), f.principal.clone()))
+        .collect()
+}
+
+/// What changed between the revocations a person confirmed and those a
+/// fresh plan makes; `None` when they are the same.
+pub fn changed_since_confirmed(confirmed: &Plan, fresh: &Plan) -> Option<String> {
+    let (before, after) = (revocations(confirmed), revocations(fresh));
+    if before == after {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for (system, target, principal) in before.difference(&after) {
+        lines.push(format!(
+            "  - no longer: revoke {principal} on {target} ({system})"
+        ));
+    }
+    for (system, target, principal) in after.difference(&before) {
+        lines.push(format!(
+            "  + now also: revoke {principal} on {target} ({system})"
+        ));
+    }
+    Some(lines.join("\n"))
+}
+
 /// Sets `stop` on SIGTERM or SIGINT, so acting stops between changes.
 fn stop_on_signals(stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -46,32 +96,17 @@ fn stop_on_signals(stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Gates, confirmation and revocation. Updates the report's findings with results.
-pub async fn act(
+/// The audit trail opened, an override recorded, then every revocation
+/// carried out. Updates the report's findings with results.
+pub async fn carry_out(
     planned: &Planned,
     systems: &Systems,
     report: &mut Report,
-    acting: Acting,
+    acting: &Acting,
+    passed: &Passed,
     run_id: &str,
     handle_signals: bool,
 ) -> Exit {
-    let revocations = planned.plan.revocations().count();
-    if revocations == 0 {
-        return Exit::Success;
-    }
-    let passed = match safety::check(
-        &planned.plan,
-        &planned.config.safety,
-        acting.override_gates.as_deref(),
-    ) {
-        Ok(p) => p,
-        Err(refusal) => {
-            tracing::error!("refused by a safety gate: {}", refusal.0);
-            apply::refuse_all(&mut report.findings);
-            report.refused = Some(refusal.0);
-            return Exit::Refused;
-        }
-    };
     let audit = match AuditLog::open(run_id, planned.config.audit_log.as_deref()) {
         Ok(a) => a,
         Err(e) => {
@@ -91,11 +126,6 @@ pub async fn act(
             }
         }
         report.gates_overridden = Some(reason.clone());
-    }
-    if let Some(confirm) = &acting.confirm
-        && !confirm.confirm(report, revocations).await
-    {
-        return Exit::Error;
     }
     let stop = Arc::new(AtomicBool::new(false));
     let listener = handle_signals.then(|| stop_on_signals(stop.clone()));

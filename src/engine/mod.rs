@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tracing::Instrument;
 
+use crate::apply;
 use crate::config;
 use crate::exit::Exit;
 use crate::notify;
@@ -142,19 +143,45 @@ pub async fn run(
     }
 }
 
+/// How far ahead of the clock `--now` may be for a command that acts: a
+/// future time would revoke grants that are still valid. Earlier is allowed
+/// (it can only revoke less); a few minutes cover clocks that disagree.
+const FUTURE_NOW_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// What one cycle was asked to evaluate, for a plan made again after confirmation.
+struct Evaluation<'a> {
+    command: &'a str,
+    config_path: &'a Path,
+    /// `--now`, when given; otherwise each plan is made as of the clock.
+    explicit_now: Option<DateTime<Utc>>,
+    kept: &'a Kept,
+    run_id: &'a str,
+    stop_on_signals: bool,
+}
+
 async fn run_in_span(
     command: &str,
     config_path: &Path,
-    now: Option<DateTime<Utc>>,
+    explicit_now: Option<DateTime<Utc>>,
     options: CycleOptions,
     run_id: String,
 ) -> (Exit, Option<Report>) {
     let started = Instant::now();
-    let now = now.unwrap_or_else(Utc::now);
-    let (planned, systems) = match load_and_plan(config_path, now, None, &options.kept).await {
-        Ok(p) => p,
-        Err(exit) => return (exit, None),
-    };
+    if let Some(now) = explicit_now
+        && now > Utc::now() + FUTURE_NOW_TOLERANCE
+    {
+        tracing::error!(
+            "--now {} is in the future: {command} refuses it, since a future time would revoke grants that are still valid; nothing was changed",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        return (Exit::Error, None);
+    }
+    let now = explicit_now.unwrap_or_else(Utc::now);
+    let (mut planned, mut systems) =
+        match load_and_plan(config_path, now, None, &options.kept).await {
+            Ok(p) => p,
+            Err(exit) => return (exit, None),
+        };
     let acting = match options.acting {
         Some(a) => Some(a),
         None if planned.config.mode == config::Mode::Enforce => Some(Acting {
@@ -170,17 +197,24 @@ async fn run_in_span(
         Exit::Success
     };
     if let Some(acting) = acting {
-        exit = act::act(
-            &planned,
-            &systems,
-            &mut report,
-            acting,
-            &run_id,
-            options.stop_on_signals,
-        )
-        .await;
+        let evaluation = Evaluation {
+            command,
+            config_path,
+            explicit_now,
+            kept: &options.kept,
+            run_id: &run_id,
+            stop_on_signals: options.stop_on_signals,
+        };
+        let spent_before = planned.api_calls;
+        let (acted, replanned) =
+            gate_confirm_act(&evaluation, &mut planned, &mut systems, &mut report, acting).await;
+        exit = acted;
         report.generated_at = Utc::now();
         report.api_calls = api_calls_after_acting(&planned, &systems);
+        if replanned {
+            report.api_calls.github += spent_before.github;
+            report.api_calls.aws += spent_before.aws;
+        }
     }
     if let Some(output) = &options.output
         && let Err(e) = write_report(&report, output)
@@ -192,6 +226,67 @@ async fn run_in_span(
     }
     log_finished(command, &report, exit);
     (exit, Some(report))
+}
+
+/// The gates; a person's confirmation, then a fresh plan that must make the
+/// same revocations (the roster or the systems may have changed while the
+/// prompt waited); then the revocations. Says too whether it planned again.
+async fn gate_confirm_act(
+    evaluation: &Evaluation<'_>,
+    planned: &mut Planned,
+    systems: &mut Systems,
+    report: &mut Report,
+    acting: Acting,
+) -> (Exit, bool) {
+    let revocations = planned.plan.revocations().count();
+    if revocations == 0 {
+        return (Exit::Success, false);
+    }
+    let mut passed = match act::gate(planned, report, &acting) {
+        Ok(p) => p,
+        Err(exit) => return (exit, false),
+    };
+    let mut replanned = false;
+    if let Some(confirm) = &acting.confirm {
+        if !confirm.confirm(report, revocations).await {
+            return (Exit::Error, false);
+        }
+        let now = evaluation.explicit_now.unwrap_or_else(Utc::now);
+        let (fresh, fresh_systems) =
+            match load_and_plan(evaluation.config_path, now, None, evaluation.kept).await {
+                Ok(p) => p,
+                Err(exit) => return (exit, false),
+            };
+        replanned = true;
+        let changed = act::changed_since_confirmed(&planned.plan, &fresh.plan);
+        *report = plan_report(evaluation.command, evaluation.run_id.into(), now, &fresh);
+        *planned = fresh;
+        *systems = fresh_systems;
+        if let Some(difference) = changed {
+            let why = format!(
+                "the revocations changed after they were confirmed; nothing was changed. Review the new plan and apply again:\n{difference}"
+            );
+            tracing::error!("{why}");
+            apply::refuse_all(&mut report.findings);
+            report.refused = Some(why);
+            return (Exit::Refused, true);
+        }
+        passed = match act::gate(planned, report, &acting) {
+            Ok(p) => p,
+            Err(exit) => return (exit, true),
+        };
+    }
+    let exit = act::carry_out(
+        planned,
+        systems,
+        report,
+        &acting,
+        &passed,
+        evaluation.run_id,
+        evaluation.stop_on_signals,
+    )
+    .await;
+    (exit, replanned)
 }
 
 /// Every request of the run, the revocations' included.
