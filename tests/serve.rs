@@ -183,3 +183,78 @@ fn an_invalid_schedule_exits_1() {
     let status = daemon.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+/// Whether the daemon has closed this connection (a read sees end of file
+/// or a reset) within `limit`.
+fn closed_within(mut stream: &TcpStream, limit: Duration) -> bool {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 256];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn half_sent_requests_are_dropped_and_cannot_hold_the_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    // A schedule that never comes round in the test: only the listener is exercised.
+    std::fs::write(
+        dir.path().join("lapse.yaml"),
+        CONFIG.replace("*/1 * * * * *", "0 0 0 1 1 *"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("users.yaml"), ROSTER).unwrap();
+    let daemon = start(dir.path());
+    wait_for(Duration::from_secs(20), || {
+        get(daemon.port, "/healthz").is_some()
+    });
+
+    // More half-sent requests than the listener keeps open at once.
+    let held: Vec<TcpStream> = (0..80)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", daemon.port)).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let refused_at_once = held
+        .iter()
+        .filter(|s| closed_within(s, Duration::from_millis(50)))
+        .count();
+    assert!(
+        refused_at_once >= 16,
+        "only {refused_at_once} of 80 refused past the cap"
+    );
+
+    // The rest are closed once the header-read timeout passes.
+    let started = Instant::now();
+    for s in &held {
+        assert!(
+            closed_within(s, Duration::from_secs(12)),
+            "a half-sent request stayed open"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(11),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        get(daemon.port, "/healthz").map(|(code, _)| code),
+        Some(200)
+    );
+}

@@ -1,6 +1,10 @@
 //! `lapse serve`: cycles on the config's schedule, never two at once, with
 //! `/healthz` and `/metrics` served alongside; SIGTERM lets the cycle in
-//! flight finish, then exits.
+//! flight finish (for at most a grace period), then exits.
+//!
+//! Each cycle runs as its own task and is awaited: a cycle that panics is a
+//! failed cycle like one that errs, so `/healthz` says so and the next tick
+//! runs, rather than the daemon waiting for a cycle that will never end.
 //!
 //! The config and roster are read afresh every cycle, and so are the clients;
 //! what the daemon carries from one cycle to the next is GitHub's answers
@@ -10,6 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+mod http;
 
 use axum::Router;
 use axum::extract::State;
@@ -50,10 +57,52 @@ struct Daemon {
     phase: AtomicU8,
     cycles: AtomicU64,
     skipped: AtomicU64,
+    /// Cycles that failed or panicked.
+    failed: AtomicU64,
     github_responses: Arc<ResponseCache>,
+    /// What a tick runs: the engine's cycle (another in the tests).
+    run_cycle: CycleRunner,
+}
+
+/// Runs one cycle of the config at this path, with what the daemon keeps.
+type CycleRunner = Arc<
+    dyn Fn(
+            PathBuf,
+            Kept,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = engine::Outcome> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The engine's `run` cycle, as a tick runs it.
+fn engine_cycle() -> CycleRunner {
+    Arc::new(|config, kept| {
+        Box::pin(async move {
+            let options = CycleOptions {
+                output: None,
+                acting: None,
+                stop_on_signals: false,
+                kept,
+            };
+            engine::run("run", &config, None, options).await
+        })
+    })
 }
 
 impl Daemon {
+    fn new(config: &Path, run_cycle: CycleRunner) -> Daemon {
+        Daemon {
+            config: config.to_path_buf(),
+            health: Mutex::new(Health::default()),
+            phase: AtomicU8::new(IDLE),
+            cycles: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            github_responses: ResponseCache::new(),
+            run_cycle,
+        }
+    }
+
     /// One scheduled cycle, unless one is still running or the daemon is stopping.
     async fn tick(self: Arc<Self>) {
         match self
@@ -71,16 +120,26 @@ impl Daemon {
         let cycle = self.cycles.load(Ordering::SeqCst) + 1;
         let not_modified_before = self.github_responses.not_modified_total();
         tracing::info!(cycle, "cycle started");
-        let options = CycleOptions {
-            output: None,
-            acting: None,
-            stop_on_signals: false,
-            kept: Kept {
-                github_responses: Some(self.github_responses.clone()),
-            },
+        let config = self.config.clone();
+        let kept = Kept {
+            github_responses: Some(self.github_responses.clone()),
         };
-        let outcome = engine::run("run", &self.config, None, options).await;
+        let cycle_task = tokio::spawn((self.run_cycle)(config, kept));
+        let outcome = match cycle_task.await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(cycle, "the cycle did not finish: {}", panic_text(e));
+                engine::Outcome {
+                    exit: Exit::Error,
+                    report: None,
+                    duration: Duration::ZERO,
+                }
+            }
+        };
         let ok = matches!(outcome.exit, Exit::Success | Exit::Drift);
+        if !ok {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+        }
         tracing::info!(
             cycle,
             exit = outcome.exit.code(),
@@ -115,15 +174,19 @@ impl Daemon {
         self.phase.store(IDLE, Ordering::SeqCst);
     }
 
-    /// Waits for the cycle in flight, if any, and lets no other start.
-    async fn stop(&self) {
-        while self
-            .phase
-            .compare_exchange(IDLE, STOPPED, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+    /// Waits for the cycle in flight, if any, for at most `grace`, and lets
+    /// no other start. `false` when the grace ran out first.
+    async fn stop(&self, grace: Duration) -> bool {
+        let wait = async {
+            while self
+                .phase
+                .compare_exchange(IDLE, STOPPED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        tokio::time::timeout(grace, wait).await.is_ok()
     }
 }
 
@@ -146,10 +209,30 @@ async fn metrics(State(daemon): State<Arc<Daemon>>) -> ([(&'static str, &'static
         daemon.skipped.load(Ordering::SeqCst)
     ));
     text.push_str(&format!(
+        "# HELP lapse_cycles_failed_total Cycles that failed or panicked since start.\n# TYPE lapse_cycles_failed_total counter\nlapse_cycles_failed_total {}\n",
+        daemon.failed.load(Ordering::SeqCst)
+    ));
+    text.push_str(&format!(
         "# HELP lapse_github_not_modified_total GitHub reads answered 304 Not Modified (no rate limit used) since start.\n# TYPE lapse_github_not_modified_total counter\nlapse_github_not_modified_total {}\n",
         daemon.github_responses.not_modified_total()
     ));
     ([("content-type", "text/plain; version=0.0.4")], text)
+}
+
+/// How long SIGTERM waits for the cycle in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What a panicked or cancelled cycle said, for the log.
+fn panic_text(error: tokio::task::JoinError) -> String {
+    if !error.is_panic() {
+        return error.to_string();
+    }
+    let payload = error.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .map_or_else(|| "it panicked".into(), |m| format!("it panicked: {m}"))
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -180,14 +263,7 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
             return Exit::Error;
         }
     };
-    let daemon = Arc::new(Daemon {
-        config: config_path.to_path_buf(),
-        health: Mutex::new(Health::default()),
-        phase: AtomicU8::new(IDLE),
-        cycles: AtomicU64::new(0),
-        skipped: AtomicU64::new(0),
-        github_responses: ResponseCache::new(),
-    });
+    let daemon = Arc::new(Daemon::new(config_path, engine_cycle()));
     let mut scheduler = match JobScheduler::new().await {
         Ok(s) => s,
         Err(e) => {
@@ -218,20 +294,91 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(daemon.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    http::serve(listener, app, shutdown_signal()).await;
     tracing::info!("stopping: no new cycles; waiting for the one in flight");
     let _ = scheduler.shutdown().await;
-    daemon.stop().await;
-    match served {
-        Ok(()) => {
-            tracing::info!("stopped");
-            Exit::Success
+    if daemon.stop(SHUTDOWN_GRACE).await {
+        tracing::info!("stopped");
+        Exit::Success
+    } else {
+        tracing::error!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "the cycle in flight did not finish within the grace period: stopping without it"
+        );
+        Exit::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(exit: Exit) -> engine::Outcome {
+        engine::Outcome {
+            exit,
+            report: None,
+            duration: Duration::ZERO,
         }
-        Err(e) => {
-            tracing::error!("the HTTP server failed: {e}");
-            Exit::Error
-        }
+    }
+
+    /// A daemon whose cycles panic, fail, or succeed as `script` says, in turn.
+    fn scripted(script: &'static [&'static str]) -> Arc<Daemon> {
+        let calls = Arc::new(AtomicU64::new(0));
+        let runner: CycleRunner = Arc::new(move |_, _| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) as usize;
+            Box::pin(async move {
+                match script[n % script.len()] {
+                    "panic" => panic!("cycle {n} exploded"),
+                    "fail" => outcome(Exit::Error),
+                    "hang" => std::future::pending().await,
+                    _ => outcome(Exit::Success),
+                }
+            })
+        });
+        Arc::new(Daemon::new(Path::new("lapse.yaml"), runner))
+    }
+
+    async fn health_code(daemon: &Arc<Daemon>) -> StatusCode {
+        healthz(State(daemon.clone())).await.0
+    }
+
+    #[tokio::test]
+    async fn a_panicking_cycle_is_a_failed_cycle_and_the_next_tick_runs() {
+        let daemon = scripted(&["panic", "fail", "ok"]);
+        assert_eq!(
+            health_code(&daemon).await,
+            StatusCode::OK,
+            "ready before any cycle"
+        );
+
+        daemon.clone().tick().await;
+        assert_eq!(health_code(&daemon).await, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(daemon.phase.load(Ordering::SeqCst), IDLE, "not wedged");
+
+        daemon.clone().tick().await;
+        assert_eq!(health_code(&daemon).await, StatusCode::SERVICE_UNAVAILABLE);
+
+        daemon.clone().tick().await;
+        assert_eq!(health_code(&daemon).await, StatusCode::OK);
+        assert_eq!(daemon.cycles.load(Ordering::SeqCst), 3);
+        assert_eq!(daemon.failed.load(Ordering::SeqCst), 2);
+        assert_eq!(daemon.skipped.load(Ordering::SeqCst), 0);
+        let (_, text) = metrics(State(daemon.clone())).await;
+        assert!(text.contains("lapse_cycles_failed_total 2"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn stopping_waits_for_a_cycle_only_as_long_as_the_grace() {
+        let daemon = scripted(&["hang"]);
+        tokio::spawn(daemon.clone().tick());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(daemon.phase.load(Ordering::SeqCst), RUNNING);
+        let started = std::time::Instant::now();
+        assert!(!daemon.stop(Duration::from_millis(300)).await);
+        assert!(started.elapsed() < Duration::from_secs(2));
+
+        let idle = scripted(&["ok"]);
+        assert!(idle.stop(Duration::from_millis(300)).await);
+        assert_eq!(idle.phase.load(Ordering::SeqCst), STOPPED);
     }
 }
