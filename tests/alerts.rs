@@ -157,3 +157,20 @@ fn a_failing_receiver_is_retried_then_reported_without_its_url() {
         "webhook URLs are secrets: {failed:?}"
     );
 }
+
+#[test]
+fn a_redirect_is_not_followed_and_counts_as_undelivered() {
+    let elsewhere = Receiver::start();
+    let receiver = Receiver::start();
+    receiver.redirect_all_to(&elsewhere.url("/stolen"));
+
+    let failed = deliver(&alerts(&receiver, "R"), &example_report());
+
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed.iter().all(|f| f.contains("HTTP 307")), "{failed:?}");
+    assert!(
+        elsewhere.received().is_empty(),
+        "nothing reached the other origin"
+    );
+    assert_eq!(receiver.at("/hook").len(), 1, "a 3xx is not retried");
+}

@@ -20,8 +20,11 @@ pub struct RunFacts<'a> {
 /// Delivers every configured alert. Returns the channels that failed (by
 /// name only: webhook URLs are secrets and never appear in errors).
 pub async fn deliver(alerts: &Alerts, facts: &RunFacts<'_>) -> Vec<String> {
+    // A redirect could carry the report, with names and dates of leave, to
+    // another origin: a webhook that answers with one has failed.
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
     {
         Ok(c) => c,

@@ -23,6 +23,8 @@ struct Shared {
     received: Vec<Received>,
     /// Statuses to answer with before answering 200 again.
     failures: Vec<u16>,
+    /// When set, every request is answered 307 to this URL.
+    redirect_to: Option<String>,
 }
 
 /// A running receiver; stops when dropped.
@@ -39,7 +41,8 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let mut s = shared.lock().unwrap();
     s.received.push(Received {
         method: method.to_string(),
@@ -50,10 +53,15 @@ async fn record(
             .map(String::from),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    if let Some(to) = &s.redirect_to {
+        return (StatusCode::TEMPORARY_REDIRECT, [("location", to.clone())]).into_response();
+    }
     if s.failures.is_empty() {
-        StatusCode::OK
+        StatusCode::OK.into_response()
     } else {
-        StatusCode::from_u16(s.failures.remove(0)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(s.failures.remove(0))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response()
     }
 }
 
@@ -104,6 +112,12 @@ impl Receiver {
             .into_iter()
             .filter(|r| r.path == path)
             .collect()
+    }
+
+    /// Answers every request from now on with a 307 to `url`, as a
+    /// hijacked or misconfigured endpoint might.
+    pub fn redirect_all_to(&self, url: &str) {
+        self.shared.lock().unwrap().redirect_to = Some(url.to_string());
     }
 
     /// Answers the next requests with these statuses, in order, then 200 again.
