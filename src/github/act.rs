@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use super::client::{Client, segment};
+use super::client::Client;
+use super::request::segment;
 use crate::model::{Outcome, Revocation, System, github_target};
 use crate::system::{ActResult, AuditEvent, AuditSink, Planned};
 
@@ -36,6 +37,61 @@ pub async fn revoke(
     results
 }
 
+/// What one revocation removes on GitHub: the audit trail's target and
+/// principal, and the resource a `DELETE` removes.
+struct Removal {
+    target: String,
+    principal: String,
+    path: String,
+}
+
+impl Removal {
+    /// `None` for a revocation that is not GitHub's.
+    fn of(revocation: &Revocation, invitees: &HashMap<u64, String>) -> Option<Removal> {
+        match revocation {
+            Revocation::TeamMembership { org, team, login } => Some(Removal {
+                target: github_target(org, team),
+                principal: login.to_ascii_lowercase(),
+                path: membership_path(org, team, login),
+            }),
+            Revocation::Invitation { org, invitation_id } => Some(Removal {
+                target: format!(
+                    "github:{}/invitations/{invitation_id}",
+                    org.to_ascii_lowercase()
+                ),
+                principal: invitees
+                    .get(invitation_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("invitation:{invitation_id}")),
+                path: format!("/orgs/{}/invitations/{invitation_id}", segment(org)),
+            }),
+            Revocation::TrustPrincipal { .. } => None,
+        }
+    }
+
+    fn audit_event(
+        &self,
+        phase: &'static str,
+        reason: &str,
+        result: Option<Outcome>,
+        error: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            phase,
+            system: System::Github,
+            target: self.target.clone(),
+            principals: vec![self.principal.clone()],
+            reason: reason.to_string(),
+            result,
+            error,
+            before: None,
+            after: None,
+        }
+    }
+}
+
+/// Carries out one revocation between its audit intent and its audit result;
+/// nothing is sent unless the intent is recorded.
 async fn revoke_one(
     client: &Client,
     revocation: &Revocation,
@@ -43,54 +99,14 @@ async fn revoke_one(
     audit: &dyn AuditSink,
     invitees: &HashMap<u64, String>,
 ) -> (Outcome, Option<String>) {
-    let (target, principal, path) = match revocation {
-        Revocation::TeamMembership { org, team, login } => (
-            github_target(org, team),
-            login.to_ascii_lowercase(),
-            format!(
-                "/orgs/{}/teams/{}/memberships/{}",
-                segment(org),
-                segment(team),
-                segment(login)
-            ),
-        ),
-        Revocation::Invitation { org, invitation_id } => (
-            format!(
-                "github:{}/invitations/{invitation_id}",
-                org.to_ascii_lowercase()
-            ),
-            invitees
-                .get(invitation_id)
-                .cloned()
-                .unwrap_or_else(|| format!("invitation:{invitation_id}")),
-            format!("/orgs/{}/invitations/{invitation_id}", segment(org)),
-        ),
-        Revocation::TrustPrincipal { .. } => {
-            return (
-                Outcome::Failed,
-                Some("an IAM revocation was sent to the GitHub revoker".into()),
-            );
-        }
+    let Some(removal) = Removal::of(revocation, invitees) else {
+        return (
+            Outcome::Failed,
+            Some("an IAM revocation was sent to the GitHub revoker".into()),
+        );
     };
-    let mut reasons: Vec<&str> = Vec::new();
-    for p in planned {
-        if !reasons.contains(&p.reason.as_str()) {
-            reasons.push(&p.reason);
-        }
-    }
-    let event = |phase, result, error| AuditEvent {
-        phase,
-        system: System::Github,
-        target: target.clone(),
-        principals: vec![principal.clone()],
-        reason: reasons.join("; "),
-        result,
-        error,
-        before: None,
-        after: None,
-    };
-
-    if let Err(e) = audit.record(event("intent", None, None)) {
+    let reason = reasons(planned);
+    if let Err(e) = audit.record(removal.audit_event("intent", &reason, None, None)) {
         return (
             Outcome::Failed,
             Some(format!(
@@ -98,26 +114,48 @@ async fn revoke_one(
             )),
         );
     }
-    let (outcome, error) = match client.delete(&path).await {
+    let (outcome, error) = remove(client, revocation, &removal).await;
+    let result = removal.audit_event("result", &reason, Some(outcome), error.clone());
+    if let Err(e) = audit.record(result) {
+        tracing::error!(target = %removal.target, principal = %removal.principal, "the audit result could not be recorded: {e}");
+    }
+    (outcome, error)
+}
+
+/// Each distinct reason of the findings a revocation settles, in order.
+fn reasons(planned: &[Planned]) -> String {
+    let mut reasons: Vec<&str> = Vec::new();
+    for p in planned {
+        if !reasons.contains(&p.reason.as_str()) {
+            reasons.push(&p.reason);
+        }
+    }
+    reasons.join("; ")
+}
+
+/// Sends the `DELETE`. A 404 means the grant is already gone, once a
+/// membership's team is known to still exist.
+async fn remove(
+    client: &Client,
+    revocation: &Revocation,
+    removal: &Removal,
+) -> (Outcome, Option<String>) {
+    match client.delete(&removal.path).await {
         Ok(_) => (Outcome::Done, None),
         Err(e) if e.is_not_found() => match revocation {
             Revocation::TeamMembership { org, team, .. } => {
-                confirm_membership_gone(client, org, team, &target).await
+                confirm_membership_gone(client, org, team, &removal.target).await
             }
             _ => {
                 tracing::info!(
-                    target = %target,
+                    target = %removal.target,
                     "the invitation was already accepted or cancelled; an accepted one shows up as a membership next run"
                 );
                 (Outcome::Done, None)
             }
         },
         Err(e) => (Outcome::Failed, Some(e.to_string())),
-    };
-    if let Err(e) = audit.record(event("result", Some(outcome), error.clone())) {
-        tracing::error!(target = %target, principal = %principal, "the audit result could not be recorded: {e}");
     }
-    (outcome, error)
 }
 
 /// A membership DELETE answered 404: the person holds no direct or pending
@@ -128,8 +166,10 @@ async fn confirm_membership_gone(
     team: &str,
     target: &str,
 ) -> (Outcome, Option<String>) {
-    let path = format!("/orgs/{}/teams/{}", segment(org), segment(team));
-    match client.get_json::<serde_json::Value>(&path).await {
+    match client
+        .get_json::<serde_json::Value>(&team_path(org, team))
+        .await
+    {
         Ok(_) => {
             tracing::info!(target = %target, "the membership was already gone");
             (Outcome::Done, None)
@@ -147,4 +187,13 @@ async fn confirm_membership_gone(
             )),
         ),
     }
+}
+
+fn team_path(org: &str, team: &str) -> String {
+    format!("/orgs/{}/teams/{}", segment(org), segment(team))
+}
+
+/// A person's membership of a team, direct or pending.
+fn membership_path(org: &str, team: &str, login: &str) -> String {
+    format!("{}/memberships/{}", team_path(org, team), segment(login))
 }

@@ -3,12 +3,26 @@
 //! invitations ([`act`]), and reading a roster kept in a repository
 //! ([`fetch_roster`]). Every request goes through one [`Client`], which holds
 //! the credentials, limits, retries and the request count.
+//!
+//! Below the client, one module per concern: `auth` (a token, or an App's
+//! installation tokens), `transport` (sending, pacing, time limits, retries),
+//! `rate_limit`, `verdict` (what an answer calls for), `paging` (whole
+//! listings), `conditional` (ETag reads through a [`ResponseCache`]),
+//! `request` and `error` (what is sent, and how it fails).
 
 pub mod act;
+mod auth;
 pub mod client;
+mod conditional;
+mod error;
 pub mod observe;
+mod paging;
+mod rate_limit;
+mod request;
 pub mod response_cache;
 pub mod roster_source;
+mod transport;
+mod verdict;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

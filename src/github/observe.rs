@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
-use super::client::{ApiError, Client, segment};
+use super::client::{ApiError, Client};
+use super::request::segment;
 use crate::progress;
 use crate::state::{GithubState, Invitation, Member, TeamRole, TeamState};
 use crate::system::GithubScope;
@@ -68,6 +69,14 @@ enum Read {
 /// dropped.
 pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState, String> {
     let org = scope.org.to_ascii_lowercase();
+    let found = Reading::start(client, &org, &managed_teams(scope))
+        .finish()
+        .await?;
+    Ok(found.into_state(org))
+}
+
+/// The managed teams' slugs, lowercased, each once, in the config's order.
+fn managed_teams(scope: &GithubScope) -> Vec<String> {
     let mut managed: Vec<String> = Vec::new();
     for slug in &scope.teams {
         let slug = slug.to_ascii_lowercase();
@@ -75,68 +84,133 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
             managed.push(slug);
         }
     }
+    managed
+}
 
-    let mut reads: JoinSet<Result<Read, String>> = JoinSet::new();
-    // Every team read or being read, with its parent once a listing names it.
-    let mut parents: HashMap<String, Option<String>> = HashMap::new();
-    progress::teams_found(managed.len());
-    for slug in &managed {
-        parents.insert(slug.clone(), None);
-        reads.spawn(read_team(client.clone(), org.clone(), slug.clone(), None));
-        reads.spawn(read_invitations(client.clone(), org.clone(), slug.clone()));
+/// Everything read: teams by slug, invitations by managed team, and the
+/// teams of each invitation that covers more than one.
+#[derive(Default)]
+struct Found {
+    /// Every team read or being read, with its parent once a listing names it.
+    parents: HashMap<String, Option<String>>,
+    teams: BTreeMap<String, TeamRead>,
+    invitations: BTreeMap<String, Vec<RawInvitation>>,
+    invitation_teams: HashMap<u64, Vec<String>>,
+}
+
+/// The reads in flight, and the ones they lead to: a team's children, and
+/// an invitation's teams.
+struct Reading<'a> {
+    client: &'a Client,
+    org: &'a str,
+    running: JoinSet<Result<Read, String>>,
+    /// Invitations whose teams are being read or were read.
+    looked_up: HashSet<u64>,
+    found: Found,
+}
+
+impl<'a> Reading<'a> {
+    /// Starts reading each managed team and its invitations.
+    fn start(client: &'a Client, org: &'a str, managed: &[String]) -> Reading<'a> {
+        let mut reading = Reading {
+            client,
+            org,
+            running: JoinSet::new(),
+            looked_up: HashSet::new(),
+            found: Found::default(),
+        };
+        progress::teams_found(managed.len());
+        for slug in managed {
+            reading.found.parents.insert(slug.clone(), None);
+            reading.spawn_team(slug, None);
+            reading.running.spawn(read_invitations(
+                client.clone(),
+                org.to_string(),
+                slug.clone(),
+            ));
+        }
+        reading
     }
 
-    let mut teams: BTreeMap<String, TeamRead> = BTreeMap::new();
-    let mut invitations: BTreeMap<String, Vec<RawInvitation>> = BTreeMap::new();
-    let mut invitation_teams: HashMap<u64, Vec<String>> = HashMap::new();
-    let mut looked_up: HashSet<u64> = HashSet::new();
-    while let Some(joined) = reads.join_next().await {
-        let read = joined.map_err(|e| format!("a GitHub read stopped unexpectedly: {e}"))??;
-        match read {
-            Read::Team(team) => {
-                for child in &team.children {
-                    let known = parents.contains_key(child);
-                    parents.insert(child.clone(), Some(team.slug.clone()));
-                    if !known {
-                        progress::teams_found(1);
-                        reads.spawn(read_team(
-                            client.clone(),
-                            org.clone(),
-                            child.clone(),
-                            Some(team.slug.clone()),
-                        ));
-                    }
+    /// Takes in every read until none is left running.
+    async fn finish(mut self) -> Result<Found, String> {
+        while let Some(joined) = self.running.join_next().await {
+            match joined.map_err(|e| format!("a GitHub read stopped unexpectedly: {e}"))?? {
+                Read::Team(team) => self.take_team(team),
+                Read::Invitations(slug, list) => self.take_invitations(slug, list),
+                Read::InvitationTeams(id, slugs) => {
+                    self.found.invitation_teams.insert(id, slugs);
                 }
-                progress::team_read();
-                teams.insert(team.slug.clone(), team);
-            }
-            Read::Invitations(slug, list) => {
-                for invitation in &list {
-                    if invitation.team_count != Some(1) && looked_up.insert(invitation.id) {
-                        reads.spawn(read_invitation_teams(
-                            client.clone(),
-                            org.clone(),
-                            invitation.id,
-                        ));
-                    }
-                }
-                invitations.insert(slug, list);
-            }
-            Read::InvitationTeams(id, slugs) => {
-                invitation_teams.insert(id, slugs);
             }
         }
+        Ok(self.found)
     }
 
-    let mut state = GithubState {
-        org: org.clone(),
-        teams: Vec::with_capacity(teams.len()),
-    };
-    for (slug, team) in &teams {
+    fn spawn_team(&mut self, slug: &str, parent: Option<&str>) {
+        self.running.spawn(read_team(
+            self.client.clone(),
+            self.org.to_string(),
+            slug.to_string(),
+            parent.map(str::to_string),
+        ));
+    }
+
+    /// Keeps a team, and starts reading each child not seen before.
+    fn take_team(&mut self, team: TeamRead) {
+        for child in &team.children {
+            let known = self.found.parents.contains_key(child);
+            self.found
+                .parents
+                .insert(child.clone(), Some(team.slug.clone()));
+            if !known {
+                progress::teams_found(1);
+                self.spawn_team(child, Some(&team.slug));
+            }
+        }
+        progress::team_read();
+        self.found.teams.insert(team.slug.clone(), team);
+    }
+
+    /// Keeps a managed team's invitations, and starts reading the teams of
+    /// each that covers more than that one, once per invitation.
+    fn take_invitations(&mut self, slug: String, list: Vec<RawInvitation>) {
+        for invitation in &list {
+            if invitation.team_count != Some(1) && self.looked_up.insert(invitation.id) {
+                self.running.spawn(read_invitation_teams(
+                    self.client.clone(),
+                    self.org.to_string(),
+                    invitation.id,
+                ));
+            }
+        }
+        self.found.invitations.insert(slug, list);
+    }
+}
+
+impl Found {
+    /// Each team read, in slug order, with its direct members and pending
+    /// invitations.
+    fn into_state(self, org: String) -> GithubState {
+        let teams = self
+            .teams
+            .iter()
+            .map(|(slug, team)| TeamState {
+                slug: slug.clone(),
+                parent: self.parents.get(slug).cloned().flatten(),
+                members: self.direct_members(team),
+                invitations: self.pending_invitations(slug),
+            })
+            .collect();
+        GithubState { org, teams }
+    }
+
+    /// Those `team` lists who are not listed through one of its children,
+    /// maintainers as maintainers, sorted by login.
+    fn direct_members(&self, team: &TeamRead) -> Vec<Member> {
         let through_children: HashSet<&String> = team
             .children
             .iter()
-            .filter_map(|child| teams.get(child))
+            .filter_map(|child| self.teams.get(child))
             .flat_map(TeamRead::listed)
             .collect();
         let maintainers = team.maintainers.iter().map(|l| (l, TeamRole::Maintainer));
@@ -154,7 +228,14 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
             })
             .collect();
         direct.sort_by(|a, b| a.login.cmp(&b.login));
-        let mut pending: Vec<Invitation> = invitations
+        direct
+    }
+
+    /// The invitations pending for team `slug`, each with every team it
+    /// covers, sorted by id.
+    fn pending_invitations(&self, slug: &str) -> Vec<Invitation> {
+        let mut pending: Vec<Invitation> = self
+            .invitations
             .get(slug)
             .into_iter()
             .flatten()
@@ -163,20 +244,18 @@ pub async fn observe(client: &Client, scope: &GithubScope) -> Result<GithubState
                 login: raw.login.as_ref().map(|l| l.to_ascii_lowercase()),
                 email: raw.email.clone(),
                 teams: match raw.team_count {
-                    Some(1) => vec![slug.clone()],
-                    _ => invitation_teams.get(&raw.id).cloned().unwrap_or_default(),
+                    Some(1) => vec![slug.to_string()],
+                    _ => self
+                        .invitation_teams
+                        .get(&raw.id)
+                        .cloned()
+                        .unwrap_or_default(),
                 },
             })
             .collect();
         pending.sort_by_key(|i| i.id);
-        state.teams.push(TeamState {
-            slug: slug.clone(),
-            parent: parents.get(slug).cloned().flatten(),
-            members: direct,
-            invitations: pending,
-        });
+        pending
     }
-    Ok(state)
 }
 
 /// A listing that 404s means the team is not there: for a managed team that

@@ -2,7 +2,8 @@
 //! contents API, with the same credentials, limits and retries as every
 //! other GitHub request.
 
-use super::client::{Client, RAW, segment};
+use super::client::Client;
+use super::request::{RAW, segment};
 use crate::config::GithubConfig;
 
 /// Reads one file from a repository, as bytes, at `reference` (a branch, tag
