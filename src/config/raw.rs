@@ -1,0 +1,234 @@
+//! `lapse.yaml` as written: serde types with their defaults, keeping the
+//! positions of the values that diagnostics point at. The JSON Schema is
+//! generated from these, doc comments included.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A string with the place it was written, shown in the schema as a plain string.
+pub(super) type SpannedString = Spanned<String>;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "lapse config",
+    description = "lapse.yaml: where the roster is, the access levels it may grant, and how lapse reads, revokes and alerts."
+)]
+pub struct RawConfig {
+    /// Path of the roster, relative to this file, or `github:OWNER/REPO/PATH[@REF]`.
+    #[schemars(with = "String")]
+    pub roster: SpannedString,
+    /// What `lapse run` does: `report` (plan and alert) or `enforce` (also revoke).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Cron expression with seconds, for `lapse serve`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub schedule: Option<SpannedString>,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    /// The access levels a roster may grant, by name.
+    pub access_levels: BTreeMap<String, RawLevel>,
+    #[serde(default)]
+    pub github: Option<RawGithub>,
+    #[serde(default)]
+    pub aws: Option<RawAws>,
+    #[serde(default)]
+    pub safety: RawSafety,
+    #[serde(default)]
+    pub alerts: RawAlerts,
+    /// Path of a JSON-lines audit file, relative to this file.
+    #[serde(default)]
+    pub audit_log: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Plan and alert; never change anything.
+    #[default]
+    Report,
+    /// Plan, alert, and revoke what has lapsed.
+    Enforce,
+}
+
+fn default_42() -> u32 {
+    42
+}
+fn default_inactivity() -> Option<u32> {
+    Some(42)
+}
+fn default_warn() -> u32 {
+    7
+}
+fn default_max_temporary() -> u32 {
+    90
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Days of declared absence after which access is revoked (GOV.UK: 6 weeks).
+    #[serde(default = "default_42")]
+    pub absence_limit_days: u32,
+    /// Days without any console or access-key use after which a person counts as absent; null turns it off.
+    #[serde(default = "default_inactivity")]
+    pub inactivity_limit_days: Option<u32>,
+    /// How many days ahead a lapsing grant or absence is reported as `expiring_soon`.
+    #[serde(default = "default_warn")]
+    pub warn_before_days: u32,
+    /// The longest a temporary grant may run, counted from now.
+    #[serde(default = "default_max_temporary")]
+    pub max_temporary_days: u32,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        RawPolicy {
+            absence_limit_days: default_42(),
+            inactivity_limit_days: default_inactivity(),
+            warn_before_days: default_warn(),
+            max_temporary_days: default_max_temporary(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevel {
+    /// Attestations a person needs to hold this level as standing access.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub requires: Vec<SpannedString>,
+    /// Attestations a person needs to hold this level temporarily (default: the same as `requires`).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub temporary_requires: Option<Vec<SpannedString>>,
+    /// GitHub team slugs in `github.org` that this level gives.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub github_teams: Vec<SpannedString>,
+    /// IAM roles this level may assume: `ACCOUNT_ALIAS/ROLE_NAME` or a role ARN.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub aws_roles: Vec<SpannedString>,
+}
+
+fn default_api_url() -> String {
+    "https://api.github.com".into()
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGithub {
+    /// The organisation that owns the managed teams.
+    #[schemars(with = "String")]
+    pub org: SpannedString,
+    /// REST API root: GitHub, GitHub Enterprise Server, or a test server.
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    /// Environment variable holding a token (default `GITHUB_TOKEN` when no `app` is given).
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// Authenticate as a GitHub App installation instead of with a token.
+    #[serde(default)]
+    pub app: Option<RawGithubApp>,
+    /// How many read requests may be in flight at once (default 8).
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGithubApp {
+    pub id: u64,
+    pub installation_id: u64,
+    /// PEM private key of the App, relative to this file.
+    pub private_key_path: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAws {
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Send every AWS request here (an emulator, or a VPC endpoint).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Also deny sessions issued before a revocation (AWS's "revoke active sessions").
+    #[serde(default)]
+    pub revoke_active_sessions: bool,
+    /// How a person's IAM user ARN is made when the roster gives none: `{email}` or `{github_username}`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub user_arn_template: Option<SpannedString>,
+    /// The account where the people's IAM users live.
+    #[serde(default)]
+    pub users_account: Option<RawAccount>,
+    /// Accounts holding managed roles, by alias.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, RawAccount>,
+    /// How many read requests may be in flight at once per account (default 8).
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    /// The 12-digit account ID (quote it).
+    #[schemars(with = "String")]
+    pub id: SpannedString,
+    /// Role lapse assumes in this account; null uses the base credentials.
+    #[serde(default)]
+    pub assume_role_arn: Option<String>,
+}
+
+fn default_max_revocations() -> u32 {
+    25
+}
+fn default_ratio() -> f64 {
+    0.25
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSafety {
+    /// More planned revocations than this, in either system, and apply refuses.
+    #[serde(default = "default_max_revocations")]
+    pub max_revocations: u32,
+    /// More than this share of a system's current grants, and apply refuses.
+    #[serde(default = "default_ratio")]
+    pub max_revocation_ratio: f64,
+    /// Principals never revoked: `github:LOGIN`, or an AWS principal as it stands in a trust policy.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub protected: Vec<SpannedString>,
+}
+
+impl Default for RawSafety {
+    fn default() -> Self {
+        RawSafety {
+            max_revocations: default_max_revocations(),
+            max_revocation_ratio: default_ratio(),
+            protected: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// Environment variable holding a Slack incoming-webhook URL.
+    #[serde(default)]
+    pub slack_webhook_env: Option<String>,
+    /// Environment variable holding a URL that receives the JSON report.
+    #[serde(default)]
+    pub webhook_url_env: Option<String>,
+    /// Prometheus Pushgateway base URL.
+    #[serde(default)]
+    pub pushgateway_url: Option<String>,
+}

@@ -1,0 +1,330 @@
+//! `users.yaml`: who may hold production access. Raw entries keep their
+//! source positions; [`validate`] turns them into a [`Roster`] and reports
+//! every problem at once.
+//!
+//! The rules live in one module per family, each pushing its own diagnostics:
+//! `identity` (what names a person), `unique` (each person once),
+//! `levels` (standing access), `reachable` (a level the person can
+//! actually be given), `dates` and `temporary` (supervised grants).
+
+mod dates;
+mod identity;
+mod levels;
+mod raw;
+mod reachable;
+mod temporary;
+mod unique;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde_saphyr::Spanned;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics, Pos, Source};
+use crate::yaml;
+
+use raw::SpannedString;
+pub use raw::{LevelNames, RawPerson, RawRoster, RawTemporary};
+use unique::Seen;
+
+/// Far above a 50,000-person roster (about 10 MB), far below trouble.
+pub const MAX_ROSTER_BYTES: u64 = 64 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// The validated roster.
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemporaryGrant {
+    pub level: String,
+    /// The first instant the grant no longer holds.
+    pub expires_at: DateTime<Utc>,
+    pub approved_by: String,
+    pub supervised_by: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub name: Option<String>,
+    /// As written; compared case-insensitively.
+    pub email: String,
+    /// Lower case.
+    pub github_username: Option<String>,
+    pub aws_user_arn: Option<String>,
+    pub standing: BTreeSet<String>,
+    pub attestations: BTreeSet<String>,
+    pub absent_since: Option<DateTime<Utc>>,
+    pub temporary: Vec<TemporaryGrant>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    pub people: Vec<Person>,
+}
+
+/// The roster and what validation had to say about it (warnings only, when Ok).
+#[derive(Debug)]
+pub struct Loaded {
+    pub roster: Roster,
+    pub warnings: Diagnostics,
+}
+
+/// Parses and validates roster text as of `now`.
+pub fn load_source(
+    source: &Source,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Loaded, Diagnostics> {
+    if source
+        .text
+        .trim()
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Diagnostics(vec![empty_roster(source)]));
+    }
+    let raw: RawRoster = yaml::parse(source)?;
+    validate(raw, source, config, now)
+}
+
+fn empty_roster(source: &Source) -> Diagnostic {
+    Diagnostic::error(source, Pos { line: 1, column: 1, width: 1, offset: Some(0) }, "the roster lists nobody")
+        .help("an empty or truncated roster would read as \"revoke everyone\", so lapse refuses it; restore the file")
+}
+
+fn pos(s: &SpannedString) -> Pos {
+    Pos::from_location(&s.referenced)
+}
+
+/// What every rule reads, and where it reports: one per validation run.
+struct Check<'a> {
+    source: &'a Source,
+    config: &'a Config,
+    now: DateTime<Utc>,
+    diags: Diagnostics,
+}
+
+/// The person a level is granted to, as far as the level rules need to know.
+struct Grantee<'a> {
+    /// The email, or "this person" when there is none.
+    who: &'a str,
+    /// Trimmed; empty when the entry has none.
+    email: &'a str,
+    github_username: Option<&'a str>,
+    aws_user_arn: Option<&'a str>,
+    attestations: &'a BTreeSet<String>,
+}
+
+/// Turns raw entries into people, collecting every problem.
+pub fn validate(
+    raw: RawRoster,
+    source: &Source,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Loaded, Diagnostics> {
+    if raw.0.is_empty() {
+        return Err(Diagnostics(vec![empty_roster(source)]));
+    }
+    let mut check = Check {
+        source,
+        config,
+        now,
+        diags: Diagnostics::default(),
+    };
+    let mut seen = Seen::with_capacity(raw.0.len());
+    let mut people = Vec::with_capacity(raw.0.len());
+    for entry in raw.0 {
+        people.push(person(&mut check, &mut seen, entry));
+    }
+
+    let diags = check.diags.sorted();
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(Loaded {
+            roster: Roster { people },
+            warnings: diags,
+        })
+    }
+}
+
+/// One entry, rule family by rule family. Diagnostics at the same position
+/// keep the order they are pushed in, so this order is part of the output.
+fn person(check: &mut Check, seen: &mut Seen, entry: Spanned<RawPerson>) -> Person {
+    let entry_pos = Pos::from_location(&entry.referenced);
+    let p = entry.value;
+
+    let email = identity::email(check, p.email.as_ref(), entry_pos);
+    if let Some(written) = &p.email {
+        seen.email(check, &email, pos(written));
+    }
+    let github_username = p.github_username.as_ref().map(|written| {
+        let login = identity::github_username(check, written);
+        seen.github_username(check, &login, written);
+        login
+    });
+    let aws_user_arn = match &p.aws_user_arn {
+        Some(written) => {
+            let arn = identity::aws_user_arn(check, written);
+            // A template-made ARN repeats only when the email or username does,
+            // which is reported already; check the ones written out.
+            seen.aws_user_arn(check, &arn, pos(written));
+            Some(arn)
+        }
+        None if !email.is_empty() => check
+            .config
+            .user_arn_from_template(&email, github_username.as_deref()),
+        None => None,
+    };
+
+    let attestations: BTreeSet<String> = p
+        .attestations
+        .iter()
+        .map(|a| a.value.trim().to_string())
+        .collect();
+    let grantee = Grantee {
+        who: if email.is_empty() {
+            "this person"
+        } else {
+            &email
+        },
+        email: &email,
+        github_username: github_username.as_deref(),
+        aws_user_arn: aws_user_arn.as_deref(),
+        attestations: &attestations,
+    };
+    let standing = levels::standing(check, p.access.as_ref(), &grantee);
+    let absent_since = p
+        .absent_since
+        .as_ref()
+        .and_then(|a| dates::absent_since(check, a));
+    let temporary = temporary::grants(check, &p.temporary, &grantee);
+
+    Person {
+        name: p.name.map(|n| n.value),
+        email,
+        github_username,
+        aws_user_arn,
+        standing,
+        attestations,
+        absent_since,
+        temporary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::diag::Severity;
+
+    /// A value as YAML gives it, on line 1.
+    pub(super) fn spanned(text: &str) -> SpannedString {
+        serde_saphyr::from_str(&format!("{text:?}")).expect("a quoted string parses")
+    }
+
+    /// A small config and a fixed now for the rule families' table tests.
+    pub(super) struct Fixture {
+        pub source: Source,
+        pub config: Config,
+        pub now: DateTime<Utc>,
+    }
+
+    const CONFIG: &str = r#"roster: users.yaml
+policy:
+  max_temporary_days: 30
+access_levels:
+  deploy:
+    requires: [bpss]
+    github_teams: [deploy]
+    aws_roles: [prod/deployer]
+  admin:
+    requires: [bpss, probation]
+    temporary_requires: [bpss]
+    github_teams: [admin]
+  reader:
+    aws_roles: [prod/reader]
+github:
+  org: acme
+aws:
+  accounts:
+    prod: {id: "111111111111"}
+"#;
+
+    impl Fixture {
+        pub fn new() -> Fixture {
+            let source = Source {
+                name: "lapse.yaml".into(),
+                text: CONFIG.into(),
+            };
+            Fixture {
+                config: crate::config::from_source(&source, Path::new("lapse.yaml"))
+                    .expect("fixture config is valid"),
+                source: Source {
+                    name: "users.yaml".into(),
+                    text: String::new(),
+                },
+                now: crate::when::parse_time("2026-11-22", crate::when::DayEdge::Start).unwrap(),
+            }
+        }
+
+        pub fn check(&self) -> Check<'_> {
+            Check {
+                source: &self.source,
+                config: &self.config,
+                now: self.now,
+                diags: Diagnostics::default(),
+            }
+        }
+
+        pub fn attestations(&self, shown: &[&str]) -> BTreeSet<String> {
+            shown.iter().map(|s| s.to_string()).collect()
+        }
+
+        /// jane@example.gov.uk, with a login and an IAM user.
+        pub fn grantee<'a>(&self, attestations: &'a BTreeSet<String>) -> Grantee<'a> {
+            Grantee {
+                who: "jane@example.gov.uk",
+                email: "jane@example.gov.uk",
+                github_username: Some("janedoe"),
+                aws_user_arn: Some("arn:aws:iam::111111111111:user/jane"),
+                attestations,
+            }
+        }
+
+        /// What a run said, in the order it was said.
+        pub fn said(&self, check: Check) -> Vec<String> {
+            check
+                .diags
+                .0
+                .iter()
+                .map(|d| match d.severity {
+                    Severity::Error => format!("error: {}", d.message),
+                    Severity::Warning => format!("warning: {}", d.message),
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn an_empty_list_is_refused() {
+        let fx = Fixture::new();
+        let err = validate(RawRoster(Vec::new()), &fx.source, &fx.config, fx.now).unwrap_err();
+        assert_eq!(err.0[0].message, "the roster lists nobody");
+    }
+
+    #[test]
+    fn warnings_alone_leave_the_roster_loaded() {
+        let fx = Fixture::new();
+        let source = Source {
+            name: "users.yaml".into(),
+            text: "- email: jane@example.gov.uk\n  access: reader\n  absent_since: 2026-12-01\n"
+                .into(),
+        };
+        let loaded = load_source(&source, &fx.config, fx.now).expect("only warnings");
+        assert_eq!(loaded.roster.people.len(), 1);
+        assert_eq!(loaded.warnings.warnings(), 2);
+    }
+}
