@@ -1,0 +1,153 @@
+//! The lookups the planner builds once and consults for every grant: roster
+//! people by the keys grants name them by (login, email, IAM user ARN), each
+//! IAM user by its person, and each configured role by the ARN IAM reports.
+//! How a key is folded before it is looked up is decided here too.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use foldhash::{HashMap, HashMapExt};
+
+use crate::config::{Config, RoleRef};
+use crate::roster::{Person, Roster};
+use crate::state::{Actual, IamUser};
+
+use super::aws::actual_role;
+
+/// Roster people by place in the roster, under lower-case keys borrowed from
+/// the roster where it is already lower case.
+pub(super) struct PeopleIndex<'a> {
+    roster: &'a Roster,
+    by_login: HashMap<Cow<'a, str>, usize>,
+    /// Built on first use: only invitations without a login need it.
+    by_email: OnceCell<HashMap<Cow<'a, str>, usize>>,
+    by_arn: HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> PeopleIndex<'a> {
+    pub(super) fn new(roster: &'a Roster) -> Self {
+        let n = roster.people.len();
+        let mut by_login = HashMap::with_capacity(n);
+        let mut by_arn = HashMap::with_capacity(n);
+        for (i, p) in roster.people.iter().enumerate() {
+            if let Some(l) = &p.github_username {
+                by_login.insert(ascii_lowercase(l), i);
+            }
+            if let Some(a) = &p.aws_user_arn {
+                by_arn.insert(lowercase(a), i);
+            }
+        }
+        PeopleIndex {
+            roster,
+            by_login,
+            by_email: OnceCell::new(),
+            by_arn,
+        }
+    }
+
+    /// The person with this GitHub login, given in lower case.
+    #[inline]
+    pub(super) fn by_login(&self, login: &str) -> Option<usize> {
+        self.by_login.get(login).copied()
+    }
+
+    /// The person with this IAM user ARN, given in lower case.
+    #[inline]
+    pub(super) fn by_arn(&self, arn: &str) -> Option<usize> {
+        self.by_arn.get(arn).copied()
+    }
+
+    /// The person with this email, given in lower case.
+    pub(super) fn by_email(&self, email: &str) -> Option<usize> {
+        self.by_email
+            .get_or_init(|| {
+                let mut by_email = HashMap::with_capacity(self.roster.people.len());
+                for (i, p) in self.roster.people.iter().enumerate() {
+                    by_email.insert(lowercase(&p.email), i);
+                }
+                by_email
+            })
+            .get(email)
+            .copied()
+    }
+
+    /// Who `by_login` finds for this person's login when a team member with
+    /// it would match it: a login not in lower case matches no member.
+    /// Membership of a team is then one mark per person, not a lookup per login.
+    pub(super) fn login_holder(&self, p: &Person) -> Option<usize> {
+        p.github_username
+            .as_deref()
+            .filter(|l| !has_ascii_uppercase(l))
+            .and_then(|l| self.by_login(l))
+    }
+
+    /// Who `by_arn` finds for this person's IAM user ARN, for the same reason.
+    pub(super) fn arn_holder(&self, p: &Person) -> Option<usize> {
+        p.aws_user_arn
+            .as_deref()
+            .and_then(|a| self.by_arn(lowercase(a).as_ref()))
+    }
+
+    /// Each IAM user at the place `by_arn` gives its ARN, so a person's
+    /// user is found from their `arn_holder` without a map of its own.
+    /// None when activity was not observed: then nobody is absent by inactivity.
+    pub(super) fn users_by_holder<'s>(
+        &self,
+        actual: &'s Actual,
+    ) -> Option<Vec<Option<&'s IamUser>>> {
+        actual
+            .aws
+            .as_ref()
+            .and_then(|a| a.users.as_ref())
+            .map(|users| {
+                let mut by_holder = vec![None; self.roster.people.len()];
+                for u in users {
+                    if let Some(i) = self.by_arn(lowercase(&u.arn).as_ref()) {
+                        by_holder[i] = Some(u);
+                    }
+                }
+                by_holder
+            })
+    }
+}
+
+/// Each managed role IAM reported, to the ARN it reported for it.
+pub(super) fn role_targets(config: &Config, actual: &Actual) -> HashMap<RoleRef, String> {
+    config
+        .managed_roles()
+        .into_iter()
+        .filter_map(|r| {
+            let role = actual_role(actual.aws.as_ref()?, &r)?;
+            Some((r, role.arn.clone()))
+        })
+        .collect()
+}
+
+/// `text` in lower case, borrowed when it already is (as it nearly always is).
+#[inline]
+pub(super) fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() && !has_ascii_uppercase(text) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// `text` in ASCII lower case, borrowed when it already is.
+#[inline]
+pub(super) fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if has_ascii_uppercase(text) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` has an ASCII capital. Looks at every byte rather than
+/// stopping at the first capital, which lets the compiler vectorise it: it
+/// runs for every grant, and the answer is nearly always no.
+#[inline]
+fn has_ascii_uppercase(text: &str) -> bool {
+    text.bytes()
+        .fold(false, |found, b| found | b.is_ascii_uppercase())
+}
