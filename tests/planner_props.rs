@@ -115,6 +115,7 @@ fn build(world: &World) -> (Roster, Actual) {
                 name: None,
                 email: format!("p{i}@example.gov.uk"),
                 github_username: Some(format!("p{i}")),
+                github_id: None,
                 aws_user_arn: Some(user_arn(&format!("p{i}"))),
                 standing,
                 attestations: ["bpss", "probation", "admin-checklist"]

@@ -51,6 +51,8 @@ pub struct Person {
     pub email: String,
     /// Lower case.
     pub github_username: Option<String>,
+    /// The GitHub account's numeric id, which survives a rename.
+    pub github_id: Option<u64>,
     pub aws_user_arn: Option<String>,
     pub standing: BTreeSet<String>,
     pub attestations: BTreeSet<String>,
@@ -205,6 +207,7 @@ fn person(check: &mut Check, seen: &mut Seen, entry: Spanned<RawPerson>) -> Pers
         name: p.name.map(|n| n.value),
         email,
         github_username,
+        github_id: p.github_id.map(|id| id.value),
         aws_user_arn,
         standing,
         attestations,

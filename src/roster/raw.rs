@@ -25,6 +25,12 @@ pub struct RawPerson {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub github_username: Option<SpannedString>,
+    /// The GitHub account's numeric id. When given, team members are matched
+    /// by it: a renamed account is still this person, and someone who takes
+    /// over their old login is not.
+    #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    pub github_id: Option<Spanned<u64>>,
     /// The person's IAM user; default from aws.user_arn_template.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
