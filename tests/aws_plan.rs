@@ -431,3 +431,52 @@ fn missing_credentials_fail_fast() {
     assert!(stderr.contains("no AWS credentials found"), "{stderr}");
     assert_eq!(moto.request_count(), 0, "nothing was sent");
 }
+
+/// A role configured as `GovUK-Admin` is IAM's `govuk-admin`, whichever way
+/// it is read: GetRole (one managed role in the account) or ListRoles (two).
+#[tokio::test(flavor = "multi_thread")]
+async fn role_names_match_regardless_of_case_on_both_read_paths() {
+    let moto = Moto::start();
+    let production = iam_in(&moto, PRODUCTION).await;
+    let staging = iam_in(&moto, STAGING).await;
+    let users = iam_in(&moto, USERS).await;
+    for email in [ALICE, BOB] {
+        create_user(&users, email).await;
+    }
+    let both = allow(json!([user_arn(ALICE), user_arn(BOB)]));
+    create_role(&production, "govuk-admin", &both).await;
+    create_role(&staging, "govuk-admin", &both).await;
+    create_role(&staging, "developer", &both).await;
+    let levels = "  admin:\n    requires: [bpss]\n    aws_roles: [production/GovUK-Admin, staging/GovUK-Admin]\n  deploy:\n    requires: [bpss]\n    aws_roles: [staging/developer]";
+    let workspace = Workspace::new(&config_yaml(&moto.endpoint_url(), levels, ""), &roster());
+
+    let (output, report) = plan_json(&moto, &workspace, &[]);
+
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found = findings(&report);
+    for account in [PRODUCTION, STAGING] {
+        let target = role_arn(account, "govuk-admin");
+        assert!(
+            found.contains(&finding("unexpected", &target, &user_arn(BOB), "revoke")),
+            "{account}: {found:?}"
+        );
+    }
+
+    // A managed role that matches nothing is an error, never skipped.
+    let levels = "  admin:\n    requires: [bpss]\n    aws_roles: [production/no-such-role]";
+    let workspace = Workspace::new(
+        &config_yaml(&moto.endpoint_url(), levels, ""),
+        &person(ALICE, "admin"),
+    );
+    let config = workspace.config_path();
+    let output = lapse(&moto, &["plan", "--config", config.to_str().unwrap()])
+        .output()
+        .expect("run lapse");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no-such-role"));
+}

@@ -99,9 +99,10 @@ async fn removes_only_the_planned_principals_and_keeps_the_rest_of_the_document(
     .await;
 
     assert_eq!(results, (0..5).map(done).collect::<Vec<_>>());
-    // Four principals (one already gone) on one role: one read, one write.
+    // Four principals (one already gone) on one role: one read, one write,
+    // one read back to verify.
     let counts = moto.request_counts();
-    assert_eq!(counts.by_account[PRODUCTION]["GetRole"], 1);
+    assert_eq!(counts.by_account[PRODUCTION]["GetRole"], 2);
     assert_eq!(counts.by_account[PRODUCTION]["UpdateAssumeRolePolicy"], 1);
     assert_eq!(Act::requests(&system), counts.total);
 
@@ -457,4 +458,93 @@ async fn nothing_is_written_when_the_intent_cannot_be_recorded() {
             .contains_key("UpdateAssumeRolePolicy")
     );
     assert_eq!(trust_policy(&production, "admin").await, both);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_did_not_take_is_failed_not_verified() {
+    let moto = Moto::start();
+    let production = iam_in(&moto, PRODUCTION).await;
+    let both = allow(json!([user_arn(ALICE), user_arn(BOB)]));
+    create_role(&production, "admin", &both).await;
+    let (_workspace, system) = system(&moto, "").await;
+    moto.inject_fault(Fault::swallowed().on_action("UpdateAssumeRolePolicy"));
+
+    let (results, audit) = revoke(
+        &system,
+        vec![planned(0, &role_arn(PRODUCTION, "admin"), &user_arn(BOB))],
+    )
+    .await;
+
+    assert_outcome(&results, 0, Outcome::Failed, "not verified");
+    assert_outcome(&results, 0, Outcome::Failed, "still in the trust policy");
+    assert_eq!(trust_policy(&production, "admin").await, both);
+    let phases: Vec<_> = audit.events().iter().map(|e| (e.phase, e.result)).collect();
+    assert_eq!(
+        phases,
+        vec![("intent", None), ("result", Some(Outcome::Failed))]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_cut_off_comes_first_and_its_failure_keeps_the_principal() {
+    let moto = Moto::start();
+    let production = iam_in(&moto, PRODUCTION).await;
+    let both = allow(json!([user_arn(ALICE), user_arn(BOB)]));
+    create_role(&production, "admin", &both).await;
+    let (_workspace, system) = system(&moto, "  revoke_active_sessions: true").await;
+    moto.inject_fault(Fault::access_denied().on_action("PutRolePolicy"));
+    moto.reset_counts();
+
+    let (results, audit) = revoke(
+        &system,
+        vec![planned(0, &role_arn(PRODUCTION, "admin"), &user_arn(BOB))],
+    )
+    .await;
+
+    assert_outcome(&results, 0, Outcome::Failed, "was not removed either");
+    assert_eq!(trust_policy(&production, "admin").await, both);
+    assert!(
+        !moto
+            .request_counts_by_action()
+            .contains_key("UpdateAssumeRolePolicy"),
+        "the principal stays, for the next run to retry both"
+    );
+    let events = audit.events();
+    let phases: Vec<_> = events.iter().map(|e| (e.phase, e.result)).collect();
+    assert_eq!(
+        phases,
+        vec![
+            ("intent", None),
+            ("result", Some(Outcome::Failed)),
+            ("result", Some(Outcome::Failed)),
+        ]
+    );
+    assert!(
+        events[0].reason.contains("session cut-off"),
+        "{:?}",
+        events[0]
+    );
+    assert!(events[0].after.is_some(), "the policy put is on record");
+
+    // The next attempt, with the cut-off allowed, does both in that order.
+    let (results, audit) = revoke(
+        &system,
+        vec![planned(0, &role_arn(PRODUCTION, "admin"), &user_arn(BOB))],
+    )
+    .await;
+    assert_eq!(results, vec![done(0)]);
+    let reasons: Vec<_> = audit
+        .events()
+        .iter()
+        .map(|e| (e.phase, e.reason.contains("session cut-off")))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("intent", true),
+            ("result", true),
+            ("intent", false),
+            ("result", false)
+        ]
+    );
 }

@@ -76,57 +76,92 @@ struct RoleRevocation<'a> {
     audit: &'a dyn AuditSink,
 }
 
+/// What removing the planned principals from one trust policy comes to.
+struct Change<'p> {
+    after: TrustPolicy,
+    removed: Vec<&'p Planned>,
+    /// Not in the policy any more: nothing to write for them.
+    absent: Vec<&'p Planned>,
+    /// Their removal would leave no statement, which IAM does not accept.
+    refused: Vec<&'p Planned>,
+}
+
+impl<'p> Change<'p> {
+    fn of(before: &TrustPolicy, planned: &'p [Planned]) -> Self {
+        let mut change = Change {
+            after: before.clone(),
+            removed: Vec::new(),
+            absent: Vec::new(),
+            refused: Vec::new(),
+        };
+        for p in planned {
+            match change.after.remove_principal(principal_of(p)) {
+                Removal::Removed => change.removed.push(p),
+                Removal::Absent => change.absent.push(p),
+                Removal::WouldLeaveNoStatement => change.refused.push(p),
+            }
+        }
+        change
+    }
+}
+
 impl RoleRevocation<'_> {
     async fn run(&self, accounts: &Accounts, revoke_sessions: bool) -> Vec<ActResult> {
         let all: Vec<&Planned> = self.planned.iter().collect();
-        let Some((account_id, role_name)) = role_arn_key(self.role_arn) else {
-            return self.fail(
-                &all,
-                format!("`{}` is not an IAM role ARN", self.role_arn),
-                None,
-                None,
-            );
-        };
-        let Some(client) = accounts.for_account_id(account_id) else {
-            return self.fail(
-                &all,
-                format!(
-                    "role {} is in account {account_id}, which is not in aws.accounts",
-                    self.role_arn
-                ),
-                None,
-                None,
-            );
+        let (client, role_name) = match self.locate(accounts) {
+            Ok(found) => found,
+            Err(error) => return self.fail(&all, error, None, None),
         };
         let before = match self.read(client, role_name).await {
             Ok(policy) => policy,
             Err(error) => return self.fail(&all, error, None, None),
         };
-
-        let mut after = before.clone();
-        let mut removed = Vec::new();
-        let mut absent = Vec::new();
-        let mut refused = Vec::new();
-        for planned in self.planned {
-            match after.remove_principal(principal_of(planned)) {
-                Removal::Removed => removed.push(planned),
-                Removal::Absent => absent.push(planned),
-                Removal::WouldLeaveNoStatement => refused.push(planned),
-            }
+        let change = Change::of(&before, self.planned);
+        let mut results = self.settle_unwritten(&change, &before);
+        if !change.removed.is_empty() {
+            let write = Write {
+                client,
+                role_name,
+                before: &before,
+                after: &change.after,
+                removed: &change.removed,
+            };
+            results.extend(self.write(&write, revoke_sessions).await);
         }
+        results
+    }
+
+    /// The account's client and the role's name, from the role's ARN.
+    fn locate<'a>(
+        &'a self,
+        accounts: &'a Accounts,
+    ) -> Result<(&'a AccountClient, &'a str), String> {
+        let (account_id, role_name) = role_arn_key(self.role_arn)
+            .ok_or_else(|| format!("`{}` is not an IAM role ARN", self.role_arn))?;
+        let client = accounts.for_account_id(account_id).ok_or_else(|| {
+            format!(
+                "role {} is in account {account_id}, which is not in aws.accounts",
+                self.role_arn
+            )
+        })?;
+        Ok((client, role_name))
+    }
+
+    /// Principals already gone are done (the read just made shows it);
+    /// those whose removal IAM would not accept are skipped, with why.
+    fn settle_unwritten(&self, change: &Change<'_>, before: &TrustPolicy) -> Vec<ActResult> {
         let mut results = Vec::new();
-        if !absent.is_empty() {
-            // Already revoked (by hand, or by an earlier run): nothing to write.
+        if !change.absent.is_empty() {
             self.record_result(
-                &absent,
+                &change.absent,
                 Some(Outcome::Done),
                 None,
-                Some(&before),
-                Some(&before),
+                Some(before),
+                Some(before),
             );
-            results.extend(absent.iter().map(|p| result(p, Outcome::Done, None)));
+            results.extend(change.absent.iter().map(|p| result(p, Outcome::Done, None)));
         }
-        for planned in refused {
+        for &planned in &change.refused {
             let error = format!(
                 "refused: removing {} would leave the trust policy of {} with no statement, which IAM does not accept; delete the role or add the principal that should keep it, then apply again",
                 principal_of(planned),
@@ -136,15 +171,25 @@ impl RoleRevocation<'_> {
                 &[planned],
                 Some(Outcome::Skipped),
                 Some(&error),
-                Some(&before),
+                Some(before),
                 None,
             );
             results.push(result(planned, Outcome::Skipped, Some(error)));
         }
-        if removed.is_empty() {
-            return results;
-        }
+        results
+    }
 
+    /// Checks, cuts off older sessions when asked (first, so that a failure
+    /// leaves the principal in place for the next run to retry both),
+    /// records the intent, writes, and reads back to verify.
+    async fn write(&self, write: &Write<'_>, revoke_sessions: bool) -> Vec<ActResult> {
+        let Write {
+            client,
+            role_name,
+            before,
+            after,
+            removed,
+        } = *write;
         // IAM's quota may have been raised for this account; a removal only
         // shrinks the document, so what IAM holds now bounds what it takes.
         let limit = DEFAULT_MAX_SIZE.max(before.size());
@@ -152,19 +197,20 @@ impl RoleRevocation<'_> {
             let error = format!(
                 "lapse will not write this trust policy, IAM would reject it: {problem}; nothing was changed"
             );
-            results.extend(self.fail(&removed, error, Some(&before), Some(&after)));
-            return results;
+            return self.fail(removed, error, Some(before), Some(after));
         }
-
+        if revoke_sessions
+            && let Err(error) = self.cut_off_sessions(client, role_name, removed).await
+        {
+            return self.fail(removed, error, Some(before), None);
+        }
         // No change without its intent on record.
-        if let Err(problem) =
-            self.record("intent", &removed, None, None, Some(&before), Some(&after))
+        if let Err(problem) = self.record("intent", removed, None, None, Some(before), Some(after))
         {
             let error = format!(
                 "the audit intent could not be recorded, so nothing was changed: {problem}"
             );
-            results.extend(self.fail(&removed, error, Some(&before), None));
-            return results;
+            return self.fail(removed, error, Some(before), None);
         }
         let written = client
             .iam
@@ -173,8 +219,8 @@ impl RoleRevocation<'_> {
             .policy_document(after.to_json())
             .send()
             .await;
-        let outcome = match written {
-            Err(e) => Err(match e.code() {
+        if let Err(e) = written {
+            let error = match e.code() {
                 Some("NoSuchEntity") => format!(
                     "role {} no longer exists (deleted since the plan?): {}",
                     self.role_arn,
@@ -185,22 +231,43 @@ impl RoleRevocation<'_> {
                     self.role_arn,
                     describe(&e)
                 ),
-            }),
-            Ok(_) if revoke_sessions => self.revoke_older_sessions(client, role_name).await,
-            Ok(_) => Ok(()),
-        };
-        match outcome {
-            Ok(()) => {
-                self.record_result(
-                    &removed,
-                    Some(Outcome::Done),
-                    None,
-                    Some(&before),
-                    Some(&after),
-                );
-                results.extend(removed.iter().map(|p| result(p, Outcome::Done, None)));
+            };
+            return self.fail(removed, error, Some(before), Some(after));
+        }
+        self.verify(client, role_name, removed, before).await
+    }
+
+    /// Reads the trust policy again: a principal is done only when the
+    /// read shows it gone.
+    async fn verify(
+        &self,
+        client: &AccountClient,
+        role_name: &str,
+        removed: &[&Planned],
+        before: &TrustPolicy,
+    ) -> Vec<ActResult> {
+        let now = match self.read(client, role_name).await {
+            Ok(policy) => policy,
+            Err(error) => {
+                let error = format!("not verified: the write was sent, but {error}");
+                return self.fail(removed, error, Some(before), None);
             }
-            Err(error) => results.extend(self.fail(&removed, error, Some(&before), Some(&after))),
+        };
+        let (gone, still): (Vec<&Planned>, Vec<&Planned>) = removed
+            .iter()
+            .partition(|p| now.clone().remove_principal(principal_of(p)) == Removal::Absent);
+        let mut results = Vec::new();
+        if !gone.is_empty() {
+            self.record_result(&gone, Some(Outcome::Done), None, Some(before), Some(&now));
+            results.extend(gone.iter().map(|p| result(p, Outcome::Done, None)));
+        }
+        for planned in still {
+            let error = format!(
+                "not verified: {} is still in the trust policy of {} when read after the write",
+                principal_of(planned),
+                self.role_arn
+            );
+            results.extend(self.fail(&[planned], error, Some(before), Some(&now)));
         }
         results
     }
@@ -230,36 +297,61 @@ impl RoleRevocation<'_> {
             .map_err(|e| format!("cannot read the trust policy of {}: {e}", self.role_arn))
     }
 
-    /// Denies the role's sessions issued before now. The cutoff is rounded
-    /// up to the next whole second, so that no session issued in the second
-    /// of the revocation escapes it; one issued just after must be asked for
-    /// again, which is cheap.
-    async fn revoke_older_sessions(
+    /// Denies the role's sessions issued before now, audited as a change of
+    /// its own. The cutoff is rounded up to the next whole second, so that
+    /// no session issued in the second of the revocation escapes it; one
+    /// issued just after must be asked for again, which is cheap.
+    async fn cut_off_sessions(
         &self,
         client: &AccountClient,
         role_name: &str,
+        removed: &[&Planned],
     ) -> Result<(), String> {
         let now = Utc::now();
         let cutoff = now
             .duration_trunc(Duration::seconds(1))
-            .map(|t| t + Duration::seconds(1))
+            .ok()
+            .and_then(|t| t.checked_add_signed(Duration::seconds(1)))
             .unwrap_or(now);
-        client
+        let policy = revoke_older_sessions_policy(cutoff);
+        let document: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
+        let cut_off = SessionCutOff {
+            role: self,
+            removed,
+            reason: format!(
+                "session cut-off before removal: the {REVOKE_SESSIONS_POLICY_NAME} policy denies sessions issued before {}",
+                cutoff.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+            document,
+        };
+        cut_off
+            .record("intent", None, None)
+            .map_err(|problem| {
+                format!("the audit intent of the session cut-off could not be recorded, so nothing was changed: {problem}")
+            })?;
+        let put = client
             .iam
             .put_role_policy()
             .role_name(role_name)
             .policy_name(REVOKE_SESSIONS_POLICY_NAME)
-            .policy_document(revoke_older_sessions_policy(cutoff))
+            .policy_document(policy)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "removed from the trust policy of {}, but putting the {REVOKE_SESSIONS_POLICY_NAME} policy failed, so sessions issued before now stay valid: {}",
+            .await;
+        match put {
+            Ok(_) => {
+                cut_off.record_result(Outcome::Done, None);
+                Ok(())
+            }
+            Err(e) => {
+                let error = format!(
+                    "putting the {REVOKE_SESSIONS_POLICY_NAME} policy on {} failed, so the principal was not removed either (the next run tries both again): {}",
                     self.role_arn,
                     describe(&e)
-                )
-            })
+                );
+                cut_off.record_result(Outcome::Failed, Some(&error));
+                Err(error)
+            }
+        }
     }
 
     /// Records the failure of these revocations and answers it for each.
@@ -326,6 +418,60 @@ impl RoleRevocation<'_> {
             before: before.map(|p| p.document.clone()),
             after: after.map(|p| p.document.clone()),
         })
+    }
+}
+
+/// One write to a role's trust policy.
+#[derive(Clone, Copy)]
+struct Write<'a> {
+    client: &'a AccountClient,
+    role_name: &'a str,
+    before: &'a TrustPolicy,
+    after: &'a TrustPolicy,
+    removed: &'a [&'a Planned],
+}
+
+/// The session cut-off put on a role before its principals are removed,
+/// with the audit records that announce and report it.
+struct SessionCutOff<'a> {
+    role: &'a RoleRevocation<'a>,
+    removed: &'a [&'a Planned],
+    reason: String,
+    /// The inline policy put on the role: what to delete to undo it.
+    document: serde_json::Value,
+}
+
+impl SessionCutOff<'_> {
+    fn record(
+        &self,
+        phase: &'static str,
+        outcome: Option<Outcome>,
+        error: Option<&str>,
+    ) -> Result<(), String> {
+        self.role.audit.record(AuditEvent {
+            phase,
+            system: System::Aws,
+            target: self.role.role_arn.to_string(),
+            principals: self
+                .removed
+                .iter()
+                .map(|p| principal_of(p).to_string())
+                .collect(),
+            reason: self.reason.clone(),
+            result: outcome,
+            error: error.map(str::to_string),
+            before: None,
+            after: Some(self.document.clone()),
+        })
+    }
+
+    fn record_result(&self, outcome: Outcome, error: Option<&str>) {
+        if let Err(problem) = self.record("result", Some(outcome), error) {
+            tracing::error!(
+                target = self.role.role_arn,
+                "audit result not recorded: {problem}"
+            );
+        }
     }
 }
 

@@ -79,7 +79,15 @@ async fn get_role(client: AccountClient, role: RoleRef) -> Result<RoleState, Str
             progress::role_read();
             role_state(&client, found)
         }
-        Err(e) if e.code() == Some("NoSuchEntity") => Err(not_found(&client, &role)),
+        // IAM matches role names regardless of case; an emulator or proxy
+        // that does not is asked through ListRoles, which is read that way.
+        Err(e) if e.code() == Some("NoSuchEntity") => {
+            let found = list_roles(&client, std::slice::from_ref(&role)).await?;
+            found
+                .into_iter()
+                .next()
+                .ok_or_else(|| not_found(&client, &role))
+        }
         Err(e) => Err(format!(
             "cannot read role {} in account `{}`: {}",
             role.arn,

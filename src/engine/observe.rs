@@ -82,6 +82,20 @@ pub async fn load_and_plan(
             return Err(Exit::Error);
         }
     };
+    if let Some(state) = &actual.aws {
+        let unmatched = plan::unmatched_roles(&config, state);
+        if !unmatched.is_empty() {
+            let names: Vec<String> = unmatched
+                .iter()
+                .map(|r| format!("{}/{} ({})", r.account_alias, r.name, r.arn))
+                .collect();
+            tracing::error!(
+                "managed roles not found in what was read: {}; fix aws_roles in the config or the snapshot; nothing was changed",
+                names.join(", ")
+            );
+            return Err(Exit::Error);
+        }
+    }
     let plan = plan::plan(&config, &loaded.roster, &actual, now);
     for note in &plan.notes {
         tracing::warn!("{note}");

@@ -13,12 +13,24 @@ use super::Planner;
 use super::index::lowercase;
 use super::levels::Levels;
 
-/// The IAM role observed for a configured one.
-pub(super) fn actual_role<'s>(state: &'s AwsState, role: &RoleRef) -> Option<&'s RoleState> {
-    state
-        .roles
-        .iter()
-        .find(|r| r.key() == Some((role.account_id.as_str(), role.name.as_str())))
+/// The IAM role observed for a configured one. IAM role names are unique
+/// regardless of case, so `GovUK-Admin` in the config is IAM's `govuk-admin`.
+pub fn actual_role<'s>(state: &'s AwsState, role: &RoleRef) -> Option<&'s RoleState> {
+    state.roles.iter().find(|r| {
+        r.key().is_some_and(|(account, name)| {
+            account == role.account_id && name.eq_ignore_ascii_case(&role.name)
+        })
+    })
+}
+
+/// Managed roles that nothing observed matches: the run must stop rather
+/// than skip them, or nobody on them would be reported or revoked.
+pub fn unmatched_roles(config: &crate::config::Config, state: &AwsState) -> Vec<RoleRef> {
+    config
+        .managed_roles()
+        .into_iter()
+        .filter(|role| actual_role(state, role).is_none())
+        .collect()
 }
 
 /// What lapse makes of one principal it is not leaving alone.

@@ -8,6 +8,7 @@
 //! `status` and the lookups in `index`.
 
 mod aws;
+pub use aws::unmatched_roles;
 mod entitlement;
 mod expiring;
 mod github;

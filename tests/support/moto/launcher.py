@@ -18,6 +18,7 @@ bound. Test endpoints (JSON in, JSON out):
     DELETE /_lapse/requests                  reset the counters
     POST   /_lapse/faults                    {action|null, account_id|null, count,
                                               status, code, message|null}
+                                              (status 200: answer success, apply nothing)
     GET    /_lapse/faults                    rules with their remaining counts
     DELETE /_lapse/faults                    drop every rule
     POST   /_lapse/latency                   {ms, action|null}
@@ -231,6 +232,8 @@ class LapseApp:
             fault = self._take_fault(action, account)
         if delay_ms:
             time.sleep(delay_ms / 1000)
+        if fault and fault["status"] == 200:
+            return self._swallowed(start_response, action, _service(environ))
         if fault:
             return self._aws_error(start_response, fault, _service(environ))
         return self.moto_app(environ, start_response)
@@ -246,6 +249,23 @@ class LapseApp:
                 rule["remaining"] -= 1
                 return rule
         return None
+
+    @staticmethod
+    def _swallowed(start_response: StartResponse, action: str, service: str) -> Iterable[bytes]:
+        """A success answer for a request that was never applied, as a
+        misbehaving proxy or a lost write would give (status 200 faults)."""
+        request_id = str(uuid.uuid4())
+        namespace = XML_NAMESPACES.get(service, XML_NAMESPACES["iam"])
+        body = (
+            f'<{action}Response xmlns="{namespace}">'
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+            f"</{action}Response>"
+        ).encode()
+        start_response(
+            "200 OK",
+            [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
 
     @staticmethod
     def _aws_error(
@@ -343,8 +363,8 @@ class LapseApp:
 
     def add_fault(self, payload: dict[str, Any]) -> dict[str, Any]:
         status = int(payload["status"])
-        if not 400 <= status <= 599:
-            raise BadRequest("status must be an HTTP error status (400-599)")
+        if status != 200 and not 400 <= status <= 599:
+            raise BadRequest("status must be 200 (swallow) or an HTTP error status (400-599)")
         rule = {
             "action": payload.get("action"),
             "account_id": payload.get("account_id"),

@@ -100,6 +100,12 @@ impl Fault {
         }
     }
 
+    /// A success answer for a request that is never applied: a write lost
+    /// on the way, which only a read afterwards can tell.
+    pub fn swallowed() -> Self {
+        Fault::new(200, "Swallowed")
+    }
+
     /// IAM's rate limiting; the SDK retries it.
     pub fn throttling() -> Self {
         Fault::new(400, "Throttling").message("Rate exceeded")
