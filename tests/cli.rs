@@ -252,3 +252,31 @@ fn no_drift_exits_0() {
     );
     assert!(text(&out.stdout).contains("No drift"));
 }
+
+#[test]
+fn usage_errors_exit_1_never_the_drift_code() {
+    let config = example("lapse.yaml");
+    let config = config.to_str().unwrap();
+    for args in [
+        &[][..],
+        &["plan", "--config", config, "--bogus"][..],
+        &["plan"][..],
+        &["frobnicate"][..],
+        &["apply", "--config", config, "--override-gates", "  "][..],
+        &["plan", "--config", config, "--format", "yaml"][..],
+    ] {
+        let out = lapse(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).is_empty(), "{args:?} says what is wrong");
+    }
+    for args in [&["--help"][..], &["plan", "--help"][..], &["--version"][..]] {
+        let out = lapse(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!text(&out.stdout).is_empty());
+    }
+}

@@ -52,7 +52,7 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
         /// Let a deliberate bulk clean-up past the count and ratio gates (never past `protected`).
-        #[arg(long, value_name = "REASON")]
+        #[arg(long, value_name = "REASON", value_parser = parse_reason)]
         override_gates: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
@@ -108,13 +108,28 @@ impl OutputArgs {
     }
 }
 
+/// An override must say why: the reason is what the audit trail keeps.
+fn parse_reason(text: &str) -> Result<String, String> {
+    let reason = text.trim();
+    if reason.is_empty() {
+        return Err("give the reason for overriding the gates (it goes into the audit record and the report)".into());
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("the reason must be plain text, without control characters".into());
+    }
+    Ok(reason.to_string())
+}
+
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     when::parse_time(text, DayEdge::Start)
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -128,6 +143,18 @@ pub fn main() -> ExitCode {
     };
     let exit = runtime.block_on(dispatch(cli.command));
     ExitCode::from(exit.code())
+}
+
+/// Prints clap's message and exits 0 for `--help` and `--version`, 1 for
+/// every usage error: 2 means drift, and a script must never read a typo
+/// as drift.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::from(Exit::Error.code()),
+    }
 }
 
 async fn dispatch(command: Command) -> Exit {
