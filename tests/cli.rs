@@ -280,3 +280,30 @@ fn usage_errors_exit_1_never_the_drift_code() {
         assert!(!text(&out.stdout).is_empty());
     }
 }
+
+#[test]
+fn every_option_of_every_command_is_described_with_exit_codes_and_log_variables() {
+    for command in ["validate", "plan", "apply", "run", "serve", "snapshot"] {
+        let out = lapse(&[command, "--help"]);
+        let help = text(&out.stdout);
+        for line in help.lines().filter(|l| l.trim_start().starts_with("--")) {
+            // `--name <VALUE>  What it is for`: a description follows the flag.
+            let described = line
+                .trim_start()
+                .split_once("  ")
+                .is_some_and(|(_, rest)| !rest.trim().is_empty());
+            assert!(described, "{command}: `{line}` has no description");
+        }
+        for needed in [
+            "Exit codes:",
+            "LAPSE_LOG",
+            "LAPSE_LOG_FORMAT",
+            "not a terminal",
+        ] {
+            assert!(
+                help.contains(needed),
+                "{command} --help lacks {needed}:\n{help}"
+            );
+        }
+    }
+}

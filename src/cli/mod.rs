@@ -19,11 +19,31 @@ use crate::exit::Exit;
 use crate::report::Format;
 use crate::when::{self, DayEdge};
 
+/// Shown under every command's help: what scripts and people rely on.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success: no drift (expiring_soon alone is not drift); for apply/run, every revocation done
+  1  error: bad config or roster, an API that could not be read, a usage error; nothing changed
+  2  plan, or run in report mode: drift found
+  3  apply/run: refused by a safety gate; nothing changed
+  4  apply/run: some revocations failed or were refused for their target (the report says which)
+  5  the run succeeded but an alert could not be delivered
+
+Environment:
+  LAPSE_LOG         log filter, e.g. debug or lapse=debug (default info)
+  LAPSE_LOG_FORMAT  json or text; logs are JSON lines when stderr is not a terminal
+  NO_COLOR          no colour in the text report
+  Credentials come from the variables the config names (github.token_env, alerts.*_env)
+  and the standard AWS chain (environment, profile or SSO, web identity for IRSA).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "lapse",
     version,
-    about = "Keeps production access honest: compares a YAML roster with GitHub teams and IAM trust policies, reports drift, revokes what has lapsed."
+    about = "Keeps production access honest: compares a YAML roster with GitHub teams and IAM trust policies, reports drift, revokes what has lapsed.",
+    after_help = AFTER_HELP,
+    subcommand_required = true,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,8 +53,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the config and roster; change nothing.
+    #[command(after_help = AFTER_HELP)]
     Validate(Common),
     /// Show what has drifted and what would be revoked; change nothing.
+    #[command(after_help = AFTER_HELP)]
     Plan {
         #[command(flatten)]
         common: Common,
@@ -45,6 +67,7 @@ pub enum Command {
         output: OutputArgs,
     },
     /// Plan, check the safety gates, confirm, then revoke.
+    #[command(after_help = AFTER_HELP)]
     Apply {
         #[command(flatten)]
         common: Common,
@@ -58,6 +81,7 @@ pub enum Command {
         output: OutputArgs,
     },
     /// One scheduled cycle: plan, alert, and apply when `mode: enforce`.
+    #[command(after_help = AFTER_HELP)]
     Run {
         #[command(flatten)]
         common: Common,
@@ -65,16 +89,22 @@ pub enum Command {
         output: OutputArgs,
     },
     /// Run cycles on the config's schedule; serve /healthz and /metrics.
+    #[command(after_help = AFTER_HELP)]
     Serve {
+        /// The lapse.yaml to use; it and the roster are read again every cycle.
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Where to serve /healthz and /metrics.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9184")]
         listen: String,
     },
-    /// Write the live state of both systems to a snapshot file.
+    /// Write the live state of every system to a snapshot file (for `plan --state`).
+    #[command(after_help = AFTER_HELP)]
     Snapshot {
+        /// The lapse.yaml to use.
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// The snapshot file to write.
         #[arg(long, value_name = "SNAPSHOT")]
         output: PathBuf,
     },
@@ -92,6 +122,7 @@ pub struct Common {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
+    /// text for a terminal, json for scripts, markdown for a pull-request comment.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Write the report here instead of to stdout.
