@@ -258,3 +258,67 @@ fn half_sent_requests_are_dropped_and_cannot_hold_the_listener() {
         Some(200)
     );
 }
+
+/// `lapse serve` that is expected to stop at start: its exit code and stderr.
+fn serve_refusing(dir: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lapse"));
+    command
+        .args([
+            "serve",
+            "--config",
+            dir.join("lapse.yaml").to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env("LAPSE_LOG_FORMAT", "text")
+        .env_remove("LAPSE_TEST_SERVE_TOKEN");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("serve kept running with a config it cannot work with");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn serve_exits_1_at_start_on_a_bad_roster_or_missing_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lapse.yaml"), CONFIG).unwrap();
+    std::fs::write(
+        dir.path().join("users.yaml"),
+        "- email: a@example.gov.uk\n  access: no_such_level\n",
+    )
+    .unwrap();
+    let (code, stderr) = serve_refusing(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no_such_level"), "{stderr}");
+    assert!(!stderr.contains("cycles run on schedule"), "{stderr}");
+
+    // A valid roster, but GitHub teams to read and no token to read them with.
+    let config = format!(
+        "{CONFIG}    github_teams: [readers]\ngithub:\n  org: acme\n  token_env: LAPSE_TEST_SERVE_TOKEN\n"
+    );
+    std::fs::write(dir.path().join("lapse.yaml"), config).unwrap();
+    std::fs::write(dir.path().join("users.yaml"), ROSTER).unwrap();
+    let (code, stderr) = serve_refusing(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("LAPSE_TEST_SERVE_TOKEN"), "{stderr}");
+    assert!(!stderr.contains("cycles run on schedule"), "{stderr}");
+}

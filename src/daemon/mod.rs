@@ -26,7 +26,6 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::config;
 use crate::engine::{self, CycleOptions, Kept};
 use crate::exit::Exit;
 use crate::github::ResponseCache;
@@ -248,14 +247,14 @@ async fn shutdown_signal() {
 }
 
 pub async fn serve(config_path: &Path, listen: &str) -> Exit {
+    // A daemon that cannot work must not look ready: the config, the
+    // roster and the credentials are checked before anything is served.
     // The schedule is read once; everything else is re-read every cycle.
-    let schedule = match config::load(config_path) {
-        Ok(c) => c.schedule,
-        Err(diags) => {
-            eprint!("{diags}");
-            return Exit::Error;
-        }
+    let config = match engine::preflight(config_path).await {
+        Ok(config) => config,
+        Err(exit) => return exit,
     };
+    let schedule = config.schedule;
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -99,6 +99,27 @@ pub async fn plan(
     }
 }
 
+/// What `serve` checks before it starts: the config and roster are valid
+/// and every system's credentials are there (read, not yet used to change
+/// anything). Problems are printed; the answer is the config to serve.
+pub async fn preflight(config_path: &Path) -> Result<config::Config, Exit> {
+    let Inputs { config, loaded, .. } =
+        match load_inputs(config_path, Utc::now(), &Kept::default()).await {
+            Ok(inputs) => inputs,
+            Err(diags) => {
+                inputs::emit(&diags);
+                tracing::error!("the config or roster is invalid: not serving");
+                return Err(Exit::Error);
+            }
+        };
+    inputs::emit(&loaded.warnings);
+    if let Err(e) = systems::connect(&config, &Kept::default()).await {
+        tracing::error!("{e}: not serving");
+        return Err(Exit::Error);
+    }
+    Ok(config)
+}
+
 /// `snapshot`: observe the live systems and write what they grant to `output`.
 pub async fn snapshot(config_path: &Path, output: &Path) -> Exit {
     let now = Utc::now();
