@@ -58,7 +58,7 @@ fn validate_accepts_the_example_and_reports_its_warning() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("12 people, 3 access levels; 1 warnings"),
+        stdout.contains("12 people, 3 access levels; 1 warning"),
         "{stdout}"
     );
     assert!(

@@ -17,22 +17,27 @@ pub fn run(common: &Common) -> Exit {
         Ok(Inputs { config, loaded, .. }) => {
             print!("{}", loaded.warnings);
             println!(
-                "{}: {} people, {} access levels; {} warnings",
+                "{}: {}, {}; {}",
                 common.config.display(),
-                loaded.roster.people.len(),
-                config.levels.len(),
-                loaded.warnings.warnings()
+                count(loaded.roster.people.len(), "person", "people"),
+                count(config.levels.len(), "access level", "access levels"),
+                count(loaded.warnings.warnings(), "warning", "warnings")
             );
             Exit::Success
         }
         Err(diags) => {
             print!("{diags}");
             println!(
-                "{} errors, {} warnings: nothing was changed",
-                diags.errors(),
-                diags.warnings()
+                "{}, {}: nothing was changed",
+                count(diags.errors(), "error", "errors"),
+                count(diags.warnings(), "warning", "warnings")
             );
             Exit::Error
         }
     }
+}
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

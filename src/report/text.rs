@@ -47,7 +47,7 @@ pub fn render(report: &Report, colour: bool) -> String {
             let action = match (f.action, f.result) {
                 (Action::Revoke, Some(r)) => format!("revoke: {}", outcome_word(r)),
                 (Action::Revoke, None) => "revoke".to_string(),
-                (Action::None, _) => "-".to_string(),
+                (Action::None, _) => "none".to_string(),
             };
             let action = match (f.action, f.kind) {
                 (Action::Revoke, _) => paint(RED, &format!("{action:<15}")),
@@ -92,18 +92,42 @@ pub fn render(report: &Report, colour: bool) -> String {
     if let Some(reason) = &report.gates_overridden {
         let _ = writeln!(out, "\nSafety gates overridden: {}", shown(reason));
     }
+    out.push_str(&summary(report));
+    out
+}
+
+/// `1 finding`, `2 findings`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing lines: what was found (drift apart from warnings), what was
+/// planned and done, and, when nothing was changed, what would change it.
+fn summary(report: &Report) -> String {
     let s = report.summary();
-    let kinds: Vec<String> = report
+    let drift: Vec<String> = report
         .counts_by_kind()
         .iter()
+        .filter(|(k, _)| k.is_drift())
         .map(|(k, n)| format!("{n} {k}"))
         .collect();
-    let mut line = format!("\n{} findings", s.findings);
-    if !kinds.is_empty() {
-        let _ = write!(line, " ({})", kinds.join(", "));
+    let drift_total: usize = report.findings.iter().filter(|f| f.kind.is_drift()).count();
+    let others = s.findings.saturating_sub(drift_total);
+    let mut line = format!("\n{}", count(s.findings, "finding", "findings"));
+    if s.findings > 0 {
+        let _ = write!(line, ": {drift_total} drift");
+        if !drift.is_empty() {
+            let _ = write!(line, " ({})", drift.join(", "));
+        }
+        let _ = write!(line, ", {others} expiring soon (warnings, not drift)");
     }
-    let _ = write!(line, "; {} revocations planned", s.revocations_planned);
-    if report.findings.iter().any(|f| f.result.is_some()) {
+    let _ = write!(
+        line,
+        "; {} planned",
+        count(s.revocations_planned, "revocation", "revocations")
+    );
+    let acted = report.findings.iter().any(|f| f.result.is_some());
+    if acted {
         let _ = write!(
             line,
             ", {} done, {} failed",
@@ -115,6 +139,14 @@ pub fn render(report: &Report, colour: bool) -> String {
         "; API calls: github {}, aws {}",
         report.api_calls.github, report.api_calls.aws
     );
-    out.push_str(&line);
-    out
+    if report.refused.is_some() {
+        let _ = writeln!(line, "Nothing was changed: the apply was refused.");
+    } else if !acted && s.revocations_planned > 0 {
+        let _ = writeln!(
+            line,
+            "Nothing was changed. `lapse apply` would carry out the {} planned.",
+            count(s.revocations_planned, "revocation", "revocations")
+        );
+    }
+    line
 }
