@@ -531,8 +531,12 @@ async fn an_override_lets_a_bulk_clean_up_through_and_records_why() {
     assert_eq!(world.github_grants(), expected_github_after());
     assert_eq!(world.iam_grants().await.0, expected_iam_after());
     let records = world.audit_records();
-    let first = &records[0];
+    // The run's first record says it starts acting; the override follows,
+    // and every record of the run carries the reason.
+    assert_eq!(records[0]["phase"], "start", "{records:?}");
+    let first = &records[1];
     assert_eq!(first["phase"], "override", "{records:?}");
+    assert!(records.iter().all(|r| r["override_reason"] == reason));
     let recorded = first["reason"].as_str().unwrap();
     assert!(
         recorded.contains(reason) && recorded.contains("max_revocations (1)"),

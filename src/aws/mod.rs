@@ -134,7 +134,7 @@ impl Act for IamSystem {
 /// An SDK error as an operator reads it: IAM's code and message when IAM
 /// answered, else the whole chain of causes (connection refused, no
 /// credentials, timeout), which the SDK's own Display leaves out.
-pub(crate) fn describe<E, R>(error: &SdkError<E, R>) -> String
+pub fn describe<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,

@@ -13,6 +13,11 @@ pub fn init() {
     crate::redact::register_standard_env();
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAPSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    // Audit records reach the log whatever LAPSE_LOG says.
+    let filter = match format!("{}=info", crate::audit::LOG_TARGET).parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_writer(|| crate::redact::Writer(std::io::stderr()))
         .with_env_filter(filter);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::apply;
-use crate::audit::AuditLog;
+use crate::audit::{self, AuditTrail};
 use crate::exit::Exit;
 use crate::model::System;
 use crate::plan::Plan;
@@ -96,6 +96,46 @@ fn stop_on_signals(stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// The run's audit trail, refused unless it is durable and has taken the
+/// run's first record: a change nobody could later account for is not made.
+async fn open_trail(planned: &Planned, context: audit::Context) -> Result<AuditTrail, String> {
+    let settings = audit::Settings {
+        file: planned.config.audit_log.clone(),
+        s3: None,
+    };
+    if !settings.is_durable() {
+        return Err("lapse acts only with a durable audit trail: set audit.file (or audit_log) or audit.s3 in the config".into());
+    }
+    let mut sinks: Vec<Box<dyn audit::Sink>> = Vec::new();
+    if let Some(path) = &settings.file {
+        sinks.push(Box::new(audit::FileSink::open(path)?));
+    }
+    if let Some(location) = &settings.s3 {
+        let aws = planned.config.aws.as_ref();
+        let sink = audit::S3Sink::connect(
+            location.clone(),
+            aws.and_then(|a| a.region.as_deref()),
+            aws.and_then(|a| a.endpoint_url.as_deref()),
+        )
+        .await;
+        sinks.push(Box::new(sink));
+    }
+    let trail = AuditTrail::new(context, sinks);
+    let revocations = planned.plan.revocations().count();
+    trail
+        .note(
+            "start",
+            &format!("acting on {revocations} planned revocations"),
+        )
+        .map_err(|e| {
+            format!(
+                "the audit trail ({}) did not take the run's first record: {e}",
+                trail.describe()
+            )
+        })?;
+    Ok(trail)
+}
+
 /// The audit trail opened, an override recorded, then every revocation
 /// carried out. Updates the report's findings with results.
 pub async fn carry_out(
@@ -107,7 +147,16 @@ pub async fn carry_out(
     run_id: &str,
     handle_signals: bool,
 ) -> Exit {
-    let audit = match AuditLog::open(run_id, planned.config.audit_log.as_deref()) {
+    let context = audit::Context {
+        run_id: run_id.to_string(),
+        now: planned.now,
+        actors: Default::default(),
+        override_reason: acting
+            .override_gates
+            .clone()
+            .filter(|_| !passed.overridden.is_empty()),
+    };
+    let audit = match open_trail(planned, context).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("{e}; nothing was changed");

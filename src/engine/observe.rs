@@ -23,6 +23,8 @@ pub struct Planned {
     pub loaded: Loaded,
     pub actual: Actual,
     pub plan: Plan,
+    /// The evaluation time the plan was made for.
+    pub now: DateTime<Utc>,
     pub api_calls: ApiCalls,
     /// Requests spent reading the roster from GitHub (in `api_calls.github` already).
     pub roster_requests: u64,
@@ -110,6 +112,7 @@ pub async fn load_and_plan(
             loaded,
             actual,
             plan,
+            now,
             api_calls,
             roster_requests,
         },

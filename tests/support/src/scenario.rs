@@ -571,6 +571,8 @@ impl Scenario {
             );
         }
         text.push_str("safety:\n  max_revocations: 100000\n  max_revocation_ratio: 1.0\n");
+        // lapse acts only with a durable audit trail.
+        text.push_str("audit_log: audit.jsonl\n");
         text
     }
 
