@@ -14,12 +14,30 @@ fn example_config() -> Config {
 
 /// Validates roster text as of 2026-11-22 and renders every diagnostic.
 fn roster_diagnostics(text: &str) -> String {
+    roster_diagnostics_with(&example_config(), text)
+}
+
+/// The example config with `policy.approvers` set.
+fn config_with_approvers(approvers: &str) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example/lapse.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  max_temporary_days: 90\n",
+        &format!("  max_temporary_days: 90\n  approvers: {approvers}\n"),
+    );
+    let source = Source {
+        name: "lapse.yaml".into(),
+        text,
+    };
+    config::from_source(&source, &path).expect("the config with approvers is valid")
+}
+
+fn roster_diagnostics_with(config: &Config, text: &str) -> String {
     let source = Source {
         name: "users.yaml".into(),
         text: text.into(),
     };
     let now = lapse::when::parse_time("2026-11-22", lapse::when::DayEdge::Start).unwrap();
-    match roster::load_source(&source, &example_config(), now) {
+    match roster::load_source(&source, config, now) {
         Ok(loaded) => format!("OK with warnings:\n{}", loaded.warnings),
         Err(diags) => diags.to_string(),
     }
@@ -145,6 +163,104 @@ fn deep_nesting_is_refused() {
     );
     let out = roster_diagnostics(&text);
     assert!(out.starts_with("error:"), "{out}");
+}
+
+#[test]
+fn identities_are_refused_unless_plainly_written() {
+    let text = "- name: \"Jane\\e[2J\"
+  email: \"jane\\0@example.gov.uk\"
+- email: j\u{430}ne@example.gov.uk
+- email: jane@example.gov.uk.
+  github_username: jane_doe
+  github_id: 0
+- email: sam@example.gov.uk
+  github_username: sam--senior
+  aws_user_arn: arn:aws:iam::222222222222:user/sam
+- email: kim@example.gov.uk
+  aws_user_arn: arn:aws-iso:iam::111111111111:user/kim
+  absent_since: 2026-9-1
+";
+    insta::assert_snapshot!(roster_diagnostics(text));
+}
+
+#[test]
+fn people_who_resolve_to_one_identity_are_refused_with_both_named() {
+    let text = "- email: sam@example.gov.uk
+  aws_user_arn: arn:aws:iam::111111111111:user/JANE@Example.GOV.uk
+  github_id: 583231
+- email: jane@example.gov.uk
+  github_username: janedoe
+  github_id: 583231
+- email: kim@example.gov.uk
+  aws_user_arn: arn:aws:iam::111111111111:user/jane@example.gov.uk
+";
+    insta::assert_snapshot!(roster_diagnostics(text));
+}
+
+#[test]
+fn a_supervisor_must_hold_the_level_as_standing_access_and_be_at_work() {
+    let text = "- email: lead@example.gov.uk
+  github_username: leaddev
+  access: production_admin
+  attestations: [bpss, probation, admin-checklist]
+  absent_since: 2026-09-01
+- email: bob@example.gov.uk
+  github_username: bobdeploy
+  access: production_deploy
+  attestations: [bpss]
+- email: jane@example.gov.uk
+  github_username: janedoe
+  attestations: [bpss]
+  temporary:
+    - access: production_admin
+      expires: 2026-12-01
+      approved_by: lead@example.gov.uk
+      supervised_by: bob@example.gov.uk
+    - access: production_admin
+      expires: 2026-12-01
+      approved_by: lead@example.gov.uk
+      supervised_by: LEAD@example.gov.uk
+    - access: production_deploy
+      expires: 2026-12-01
+      approved_by: lead@example.gov.uk
+      supervised_by: nobody@example.gov.uk
+    - access: production_deploy
+      expires: 2026-11-01
+      approved_by: lead@example.gov.uk
+      supervised_by: nobody@example.gov.uk
+";
+    insta::assert_snapshot!(roster_diagnostics(text));
+}
+
+#[test]
+fn only_the_listed_approvers_may_approve() {
+    let config = config_with_approvers("[Lead@Example.gov.uk]");
+    let text = format!(
+        "{PERSON}  temporary:
+    - access: production_admin
+      expires: 2026-12-01
+      approved_by: lead@example.gov.uk
+      supervised_by: alice@example.gov.uk
+    - access: production_admin
+      expires: 2026-12-02
+      approved_by: bob@example.gov.uk
+      supervised_by: alice@example.gov.uk
+      reason: \"incident\\t4821\"
+- email: alice@example.gov.uk
+  github_username: alice
+  access: production_admin
+  attestations: [bpss, probation, admin-checklist]
+"
+    );
+    insta::assert_snapshot!(roster_diagnostics_with(&config, &text));
+}
+
+#[test]
+fn an_unknown_key_does_not_hide_the_other_problems() {
+    let text = format!(
+        "{PERSON}  colour: blue\n  temporary:\n    - acces: production_admin\n      expires: 2026-12-01\n- email: Jane@example.gov.uk\n  github_username: jane_doe\n"
+    );
+    insta::assert_snapshot!(roster_diagnostics(&text));
 }
 
 #[test]

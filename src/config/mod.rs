@@ -52,6 +52,8 @@ pub struct Policy {
     pub inactivity_limit_days: Option<u32>,
     pub warn_before_days: u32,
     pub max_temporary_days: u32,
+    /// Who may approve a temporary grant, in lower case; empty lets anyone.
+    pub approvers: Vec<String>,
 }
 
 /// A managed IAM role.

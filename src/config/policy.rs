@@ -36,6 +36,11 @@ pub(super) fn policy(check: &mut Check, p: &RawPolicy) -> Policy {
         inactivity_limit_days: p.inactivity_limit_days,
         warn_before_days: p.warn_before_days,
         max_temporary_days: p.max_temporary_days,
+        approvers: p
+            .approvers
+            .iter()
+            .map(|a| a.trim().to_lowercase())
+            .collect(),
     }
 }
 
@@ -50,6 +55,7 @@ mod tests {
             inactivity_limit_days: inactivity,
             warn_before_days: 0,
             max_temporary_days: max_temporary,
+            ..RawPolicy::default()
         }
     }
 

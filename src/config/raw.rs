@@ -83,6 +83,9 @@ pub struct RawPolicy {
     /// The longest a temporary grant may run, counted from now.
     #[serde(default = "default_max_temporary")]
     pub max_temporary_days: u32,
+    /// Who may approve a temporary grant (`approved_by`), by email; empty lets anyone.
+    #[serde(default)]
+    pub approvers: Vec<String>,
 }
 
 impl Default for RawPolicy {
@@ -92,6 +95,7 @@ impl Default for RawPolicy {
             inactivity_limit_days: default_inactivity(),
             warn_before_days: default_warn(),
             max_temporary_days: default_max_temporary(),
+            approvers: Vec::new(),
         }
     }
 }

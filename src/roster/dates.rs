@@ -1,9 +1,11 @@
 //! The times a roster gives: when an absence began and when a temporary
-//! grant ends, each a date (`YYYY-MM-DD`) or an RFC 3339 time.
+//! grant ends, each a date (`YYYY-MM-DD`, two-digit month and day) or an
+//! RFC 3339 time; `when::parse_time` holds the grammar.
 
 use chrono::{DateTime, Utc};
 
 use crate::diag::Diagnostic;
+use crate::hygiene::quote;
 use crate::when::{self, DayEdge};
 
 use super::{Check, SpannedString, pos};
@@ -19,7 +21,7 @@ pub(super) fn absent_since(check: &mut Check, written: &SpannedString) -> Option
                     pos(written),
                     format!(
                         "absent_since {} is in the future; it counts from then",
-                        written.value
+                        quote(written.value.trim())
                     ),
                 ));
             }

@@ -7,6 +7,7 @@ use serde_saphyr::Spanned;
 
 use crate::config::{Config, Level};
 use crate::diag::{Diagnostic, Pos};
+use crate::hygiene::quote;
 
 use super::reachable::check_reachable;
 use super::{Check, Grantee, LevelNames, pos};
@@ -45,8 +46,12 @@ pub(super) fn known<'c>(check: &mut Check<'c>, name: &str, at: Pos) -> Option<&'
     if level.is_none() {
         let known_levels = config.levels.keys().cloned().collect::<Vec<_>>().join(", ");
         check.diags.push(
-            Diagnostic::error(check.source, at, format!("unknown access level `{name}`"))
-                .help(format!("levels in the config: {known_levels}")),
+            Diagnostic::error(
+                check.source,
+                at,
+                format!("unknown access level `{}`", quote(name)),
+            )
+            .help(format!("levels in the config: {known_levels}")),
         );
     }
     level

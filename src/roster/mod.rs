@@ -3,16 +3,20 @@
 //! every problem at once.
 //!
 //! The rules live in one module per family, each pushing its own diagnostics:
-//! `identity` (what names a person), `unique` (each person once),
-//! `levels` (standing access), `reachable` (a level the person can
-//! actually be given), `dates` and `temporary` (supervised grants).
+//! `identity` (what names a person), `text` (free text), `unique` (each
+//! person once), `levels` (standing access), `reachable` (a level the person
+//! can actually be given), `dates` and `temporary` (supervised grants), and
+//! `supervision` (who supervises them), a pass over the whole roster.
 
 mod dates;
 mod identity;
 mod levels;
 mod raw;
 mod reachable;
+mod reread;
+mod supervision;
 mod temporary;
+mod text;
 mod unique;
 
 use std::collections::BTreeSet;
@@ -26,6 +30,7 @@ use crate::yaml;
 
 use raw::SpannedString;
 pub use raw::{LevelNames, RawPerson, RawRoster, RawTemporary};
+use supervision::Supervised;
 use unique::Seen;
 
 /// Far above a 50,000-person roster (about 10 MB), far below trouble.
@@ -86,8 +91,12 @@ pub fn load_source(
     {
         return Err(Diagnostics(vec![empty_roster(source)]));
     }
-    let raw: RawRoster = yaml::parse(source)?;
-    validate(raw, source, config, now)
+    match yaml::parse::<RawRoster>(source) {
+        Ok(raw) => validate(raw, source, config, now),
+        Err(refused) => Err(reread::with_the_other_problems(
+            refused, source, config, now,
+        )),
+    }
 }
 
 fn empty_roster(source: &Source) -> Diagnostic {
@@ -105,11 +114,27 @@ struct Check<'a> {
     config: &'a Config,
     now: DateTime<Utc>,
     diags: Diagnostics,
+    /// The grants whose supervisor the pass after the per-person loop checks.
+    supervised: Vec<Supervised>,
+}
+
+impl<'a> Check<'a> {
+    fn new(source: &'a Source, config: &'a Config, now: DateTime<Utc>) -> Check<'a> {
+        Check {
+            source,
+            config,
+            now,
+            diags: Diagnostics::default(),
+            supervised: Vec::new(),
+        }
+    }
 }
 
 /// The person a level is granted to, as far as the level rules need to know.
 struct Grantee<'a> {
-    /// The email, or "this person" when there is none.
+    /// Where the person stands in the roster (an index into the people).
+    index: usize,
+    /// The email (quoted when it is not plain), or "this person" when there is none.
     who: &'a str,
     /// Trimmed; empty when the entry has none.
     email: &'a str,
@@ -128,17 +153,15 @@ pub fn validate(
     if raw.0.is_empty() {
         return Err(Diagnostics(vec![empty_roster(source)]));
     }
-    let mut check = Check {
-        source,
-        config,
-        now,
-        diags: Diagnostics::default(),
-    };
+    let mut check = Check::new(source, config, now);
     let mut seen = Seen::with_capacity(raw.0.len());
     let mut people = Vec::with_capacity(raw.0.len());
     for entry in raw.0 {
-        people.push(person(&mut check, &mut seen, entry));
+        let person = person(&mut check, &mut seen, &people, entry);
+        people.push(person);
     }
+    seen.arns_made_by_the_template(&mut check, &people);
+    supervision::check_supervisors(&mut check, &people, &seen);
 
     let diags = check.diags.sorted();
     if diags.has_errors() {
@@ -151,27 +174,95 @@ pub fn validate(
     }
 }
 
+/// How a person is named: their email, their GitHub account and their IAM user.
+struct Identity {
+    email: String,
+    github_username: Option<String>,
+    github_id: Option<u64>,
+    aws_user_arn: Option<String>,
+}
+
 /// One entry, rule family by rule family. Diagnostics at the same position
 /// keep the order they are pushed in, so this order is part of the output.
-fn person(check: &mut Check, seen: &mut Seen, entry: Spanned<RawPerson>) -> Person {
+fn person(
+    check: &mut Check,
+    seen: &mut Seen,
+    people: &[Person],
+    entry: Spanned<RawPerson>,
+) -> Person {
     let entry_pos = Pos::from_location(&entry.referenced);
     let p = entry.value;
+    if let Some(name) = &p.name {
+        text::free_text(check, "name", name);
+    }
+    let id = identify(check, seen, people, &p, entry_pos);
 
+    let attestations: BTreeSet<String> = p
+        .attestations
+        .iter()
+        .map(|a| a.value.trim().to_string())
+        .collect();
+    let (standing, absent_since, temporary) = {
+        let who = identity::who(&id.email);
+        let grantee = Grantee {
+            index: people.len(),
+            who: &who,
+            email: &id.email,
+            github_username: id.github_username.as_deref(),
+            aws_user_arn: id.aws_user_arn.as_deref(),
+            attestations: &attestations,
+        };
+        let standing = levels::standing(check, p.access.as_ref(), &grantee);
+        let absent_since = p
+            .absent_since
+            .as_ref()
+            .and_then(|a| dates::absent_since(check, a));
+        let temporary = temporary::grants(check, &p.temporary, &grantee);
+        (standing, absent_since, temporary)
+    };
+
+    Person {
+        name: p.name.map(|n| n.value),
+        email: id.email,
+        github_username: id.github_username,
+        github_id: id.github_id,
+        aws_user_arn: id.aws_user_arn,
+        standing,
+        attestations,
+        absent_since,
+        temporary,
+    }
+}
+
+/// The entry's email, GitHub account and IAM user, each checked and each
+/// checked against everyone before. An ARN the entry does not write is made
+/// by `aws.user_arn_template`; `Seen` checks those once every person is known.
+fn identify(
+    check: &mut Check,
+    seen: &mut Seen,
+    people: &[Person],
+    p: &RawPerson,
+    entry_pos: Pos,
+) -> Identity {
+    seen.next_person(p.email.as_ref().map_or(entry_pos.line, |e| pos(e).line));
     let email = identity::email(check, p.email.as_ref(), entry_pos);
     if let Some(written) = &p.email {
-        seen.email(check, &email, pos(written));
+        seen.email(check, people, &email, pos(written));
     }
     let github_username = p.github_username.as_ref().map(|written| {
         let login = identity::github_username(check, written);
-        seen.github_username(check, &login, written);
+        seen.github_username(check, people, &login, written);
         login
+    });
+    let github_id = p.github_id.as_ref().map(|written| {
+        let id = identity::github_id(check, written);
+        seen.github_id(check, people, id, Pos::from_location(&written.referenced));
+        id
     });
     let aws_user_arn = match &p.aws_user_arn {
         Some(written) => {
             let arn = identity::aws_user_arn(check, written);
-            // A template-made ARN repeats only when the email or username does,
-            // which is reported already; check the ones written out.
-            seen.aws_user_arn(check, &arn, pos(written));
+            seen.aws_user_arn(check, people, &arn, pos(written));
             Some(arn)
         }
         None if !email.is_empty() => check
@@ -179,40 +270,11 @@ fn person(check: &mut Check, seen: &mut Seen, entry: Spanned<RawPerson>) -> Pers
             .user_arn_from_template(&email, github_username.as_deref()),
         None => None,
     };
-
-    let attestations: BTreeSet<String> = p
-        .attestations
-        .iter()
-        .map(|a| a.value.trim().to_string())
-        .collect();
-    let grantee = Grantee {
-        who: if email.is_empty() {
-            "this person"
-        } else {
-            &email
-        },
-        email: &email,
-        github_username: github_username.as_deref(),
-        aws_user_arn: aws_user_arn.as_deref(),
-        attestations: &attestations,
-    };
-    let standing = levels::standing(check, p.access.as_ref(), &grantee);
-    let absent_since = p
-        .absent_since
-        .as_ref()
-        .and_then(|a| dates::absent_since(check, a));
-    let temporary = temporary::grants(check, &p.temporary, &grantee);
-
-    Person {
-        name: p.name.map(|n| n.value),
+    Identity {
         email,
         github_username,
-        github_id: p.github_id.map(|id| id.value),
+        github_id,
         aws_user_arn,
-        standing,
-        attestations,
-        absent_since,
-        temporary,
     }
 }
 
@@ -223,9 +285,11 @@ mod tests {
     use super::*;
     use crate::diag::Severity;
 
-    /// A value as YAML gives it, on line 1.
+    /// A value as YAML gives it, on line 1. A JSON string is YAML, and
+    /// escapes every control character the way YAML reads it back.
     pub(super) fn spanned(text: &str) -> SpannedString {
-        serde_saphyr::from_str(&format!("{text:?}")).expect("a quoted string parses")
+        let quoted = serde_json::to_string(text).expect("a string serialises");
+        serde_saphyr::from_str(&quoted).expect("a quoted string parses")
     }
 
     /// A small config and a fixed now for the rule families' table tests.
@@ -274,12 +338,7 @@ aws:
         }
 
         pub fn check(&self) -> Check<'_> {
-            Check {
-                source: &self.source,
-                config: &self.config,
-                now: self.now,
-                diags: Diagnostics::default(),
-            }
+            Check::new(&self.source, &self.config, self.now)
         }
 
         pub fn attestations(&self, shown: &[&str]) -> BTreeSet<String> {
@@ -289,6 +348,7 @@ aws:
         /// jane@example.gov.uk, with a login and an IAM user.
         pub fn grantee<'a>(&self, attestations: &'a BTreeSet<String>) -> Grantee<'a> {
             Grantee {
+                index: 0,
                 who: "jane@example.gov.uk",
                 email: "jane@example.gov.uk",
                 github_username: Some("janedoe"),

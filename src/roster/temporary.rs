@@ -1,18 +1,23 @@
 //! Temporary, supervised grants: a level the person may hold temporarily,
-//! approved and supervised by someone else, ending within policy.
+//! approved and supervised by someone else, ending within policy. Whether
+//! the supervisor can supervise needs the whole roster: see `supervision`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Pos};
+use crate::hygiene::quote;
 use crate::when;
 
-use super::identity::is_email;
+use super::identity::{check_address, trimmed, who};
 use super::levels::{known, lacking};
 use super::reachable::check_reachable;
+use super::supervision::Supervised;
+use super::text::free_text;
 use super::{Check, Grantee, RawTemporary, SpannedString, TemporaryGrant, dates, pos};
 
-/// The grants that hold together; the rest are reported.
+/// The grants that hold together; the rest are reported. Each one kept is
+/// noted for the supervision pass, with where its supervisor is named.
 pub(super) fn grants(
     check: &mut Check,
     raw: &[Spanned<RawTemporary>],
@@ -21,6 +26,13 @@ pub(super) fn grants(
     let mut temporary = Vec::new();
     for t in raw {
         if let Some(grant) = grant(check, t, grantee) {
+            if let Some(supervisor) = &t.value.supervised_by {
+                check.supervised.push(Supervised {
+                    grantee: grantee.index,
+                    grant: temporary.len(),
+                    at: pos(supervisor),
+                });
+            }
             temporary.push(grant);
         }
     }
@@ -37,6 +49,9 @@ fn grant(
     let g = &raw.value;
     let level_name = level(check, g.access.as_ref(), at, grantee);
     let approved_by = someone_else(check, g.approved_by.as_ref(), "approved_by", at, grantee);
+    if let (Some(approver), Some(written)) = (&approved_by, &g.approved_by) {
+        listed_approver(check, approver, pos(written));
+    }
     let supervised_by = someone_else(
         check,
         g.supervised_by.as_ref(),
@@ -45,6 +60,9 @@ fn grant(
         grantee,
     );
     let expires_at = expiry(check, g.expires.as_ref(), at, level_name.as_deref());
+    if let Some(reason) = &g.reason {
+        free_text(check, "reason", reason);
+    }
     let (Some(level), Some(expires_at), Some(approved_by), Some(supervised_by)) =
         (level_name, expires_at, approved_by, supervised_by)
     else {
@@ -55,7 +73,7 @@ fn grant(
         expires_at,
         approved_by,
         supervised_by,
-        reason: g.reason.clone(),
+        reason: g.reason.as_ref().map(|r| r.value.clone()),
     })
 }
 
@@ -96,7 +114,7 @@ fn level(
 }
 
 /// `approved_by` or `supervised_by` (the `key`): the email (trimmed) of
-/// someone other than the grantee.
+/// someone other than the grantee, written as plainly as any email.
 fn someone_else(
     check: &mut Check,
     field: Option<&SpannedString>,
@@ -104,41 +122,55 @@ fn someone_else(
     grant: Pos,
     grantee: &Grantee,
 ) -> Option<String> {
-    match field {
-        Some(v) if is_email(v.value.trim()) => {
-            let v_email = v.value.trim().to_string();
-            if !grantee.email.is_empty() && v_email.eq_ignore_ascii_case(grantee.email) {
-                check.diags.push(
-                    Diagnostic::error(
-                        check.source,
-                        pos(v),
-                        format!("{} cannot be their own `{key}`", grantee.who),
-                    )
-                    .help("temporary access is approved and supervised by someone else"),
-                );
-            }
-            Some(v_email)
-        }
-        Some(v) => {
-            check.diags.push(Diagnostic::error(
+    let Some(v) = field else {
+        check.diags.push(
+            Diagnostic::error(
+                check.source,
+                grant,
+                format!("this temporary grant has no `{key}`"),
+            )
+            .help("temporary access needs who approved it and who supervises it"),
+        );
+        return None;
+    };
+    let v_email = trimmed(&v.value);
+    if !check_address(check, key, v_email, pos(v)) {
+        return None;
+    }
+    if !grantee.email.is_empty() && v_email.eq_ignore_ascii_case(grantee.email) {
+        check.diags.push(
+            Diagnostic::error(
                 check.source,
                 pos(v),
-                format!("`{key}` must be an email address, not `{}`", v.value),
-            ));
-            None
-        }
-        None => {
-            check.diags.push(
-                Diagnostic::error(
-                    check.source,
-                    grant,
-                    format!("this temporary grant has no `{key}`"),
-                )
-                .help("temporary access needs who approved it and who supervises it"),
-            );
-            None
-        }
+                format!("{} cannot be their own `{key}`", grantee.who),
+            )
+            .help("temporary access is approved and supervised by someone else"),
+        );
     }
+    Some(v_email.to_string())
+}
+
+/// With `policy.approvers` set, only those people may approve temporary
+/// access (GOV.UK: a Lead Developer or the Head of Technology).
+fn listed_approver(check: &mut Check, approver: &str, at: Pos) {
+    let approvers = &check.config.policy.approvers;
+    if approvers.is_empty() || approvers.iter().any(|a| a.eq_ignore_ascii_case(approver)) {
+        return;
+    }
+    check.diags.push(
+        Diagnostic::error(
+            check.source,
+            at,
+            format!(
+                "approved_by {} is not one of policy.approvers",
+                who(approver)
+            ),
+        )
+        .help(format!(
+            "temporary access is approved by one of: {}",
+            quote(&approvers.join(", "))
+        )),
+    );
 }
 
 /// When the grant ends: required, a time, and within policy.
@@ -164,7 +196,7 @@ fn expiry(
 /// already past is a warning, since lapse revokes the grant anyway.
 fn end_within_policy(check: &mut Check, end: DateTime<Utc>, at: Pos, level: Option<&str>) {
     let max_days = check.config.policy.max_temporary_days;
-    let limit = check.now + Duration::days(max_days as i64);
+    let limit = when::add_days(check.now, max_days);
     if end > limit {
         check.diags.push(
             Diagnostic::error(
