@@ -156,6 +156,7 @@ github:
 {aws}safety:
   max_revocations: {max_revocations}
   max_revocation_ratio: {max_revocation_ratio}
+  max_target_ratio: 1.0
   protected: ["github:break-glass", "{break_glass}"]
 audit_log: audit.jsonl
 {top_level}"#,

@@ -61,8 +61,8 @@ fn absent_roster(since: &str) -> String {
 fn absence_of_exactly_42_days_keeps_access_and_43_revokes_it() {
     let config = config();
     let world = world(&["jane"], &[], &[&user_arn("jane")], &[]);
-    // 2026-10-11 + 42 days = 2026-11-22.
-    let now = at("2026-11-22T23:59:59Z");
+    // 2026-10-11 + 42 × 24 h = 2026-11-22T00:00:00Z: not yet more than 42 days.
+    let now = at("2026-11-22");
     let plan42 = plan(
         &config,
         &roster(&config, &absent_roster("2026-10-11"), now),
@@ -118,7 +118,7 @@ fn an_absence_about_to_pass_its_limit_warns_once_per_grant() {
         ]
     );
     assert!(
-        plan.findings[0].reason.contains("on 2026-11-23"),
+        plan.findings[0].reason.contains("on 2026-11-22"),
         "{}",
         plan.findings[0].reason
     );

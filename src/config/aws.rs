@@ -4,17 +4,22 @@
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
+use crate::yaml;
 
-use super::{Account, AwsConfig, Check, RawAccount, RawAws, SpannedString, pos};
+use super::urls::endpoint_url;
+use super::{Account, AwsConfig, Check, Level, Policy, RawAccount, RawAws, SpannedString, pos};
 
 /// The section, checked field by field.
 pub(super) fn aws(check: &mut Check, a: &RawAws) -> AwsConfig {
     let accounts = accounts(check, &a.accounts);
     let users_account = a.users_account.as_ref().map(|u| users_account(check, u));
     user_arn_template(check, a.user_arn_template.as_ref());
+    if let Some(url) = &a.endpoint_url {
+        endpoint_url(check, "aws.endpoint_url", url);
+    }
     AwsConfig {
         region: a.region.clone(),
-        endpoint_url: a.endpoint_url.clone(),
+        endpoint_url: a.endpoint_url.as_ref().map(|u| u.value.trim().to_string()),
         revoke_active_sessions: a.revoke_active_sessions,
         user_arn_template: a.user_arn_template.as_ref().map(|t| t.value.clone()),
         users_account,
@@ -93,8 +98,41 @@ fn user_arn_template(check: &mut Check, template: Option<&SpannedString>) {
     }
 }
 
+/// Observed inactivity is read from the IAM users in `aws.users_account`:
+/// with the limit on, roles managed and no such account, it would silently
+/// never apply.
+pub(super) fn inactivity_is_observable(
+    check: &mut Check,
+    policy: &Policy,
+    aws: Option<&AwsConfig>,
+    levels: &BTreeMap<String, Level>,
+) {
+    let manages_roles = levels.values().any(|l| !l.aws_roles.is_empty());
+    let has_users_account = aws.is_some_and(|a| a.users_account.is_some());
+    let Some(limit) = policy.inactivity_limit_days else {
+        return;
+    };
+    if !manages_roles || has_users_account {
+        return;
+    }
+    check.diags.push(
+        Diagnostic::error(
+            check.source,
+            yaml::key_pos(check.source, "aws"),
+            format!(
+                "policy.inactivity_limit_days is {limit}, but there is no aws.users_account to observe inactivity in"
+            ),
+        )
+        .help(
+            "add aws.users_account: {id: \"ACCOUNT_ID\"} (where people's IAM users live), or set policy.inactivity_limit_days: null to turn observed inactivity off",
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::super::tests::{check, said, section, source, spanned};
     use super::*;
 
@@ -159,6 +197,42 @@ mod tests {
             assert_eq!(got.alias.as_str(), "users", "{yaml}");
             assert_eq!(said(run), told, "{yaml}");
         }
+    }
+
+    #[test]
+    fn inactivity_is_observable_table() {
+        const UNOBSERVABLE: &str = "policy.inactivity_limit_days is 42, but there is no aws.users_account to observe inactivity in";
+        let role = "access_levels: {ops: {aws_roles: [prod/ops]}}\n";
+        let team = "access_levels: {ops: {github_teams: [ops]}}\ngithub: {org: acme}\n";
+        let accounts = "aws:\n  accounts: {prod: {id: \"210987654321\"}}\n";
+        let users = "  users_account: {id: \"111111111111\"}\n";
+        let off = "policy: {inactivity_limit_days: null}\n";
+        for (text, told) in [
+            // The default limit is on: with roles, it needs the users account.
+            (format!("{role}{accounts}"), vec![UNOBSERVABLE]),
+            (format!("{role}{accounts}{users}"), vec![]),
+            (format!("{off}{role}{accounts}"), vec![]),
+            // Nothing to observe when no role is managed.
+            (team.to_string(), vec![]),
+            (format!("{team}{accounts}"), vec![]),
+        ] {
+            let source = source(&format!("roster: users.yaml\n{text}"));
+            let told_now: Vec<String> =
+                match super::super::from_source(&source, Path::new("lapse.yaml")) {
+                    Ok(_) => vec![],
+                    Err(d) => d.0.iter().map(|d| d.message.clone()).collect(),
+                };
+            assert_eq!(told_now, told, "{text}");
+        }
+    }
+
+    #[test]
+    fn unobservable_inactivity_is_reported_at_the_aws_section() {
+        let source = source(
+            "roster: users.yaml\naccess_levels: {ops: {aws_roles: [prod/ops]}}\naws:\n  accounts: {prod: {id: \"210987654321\"}}\n",
+        );
+        let err = super::super::from_source(&source, Path::new("lapse.yaml")).unwrap_err();
+        assert_eq!((err.0[0].pos.line, err.0[0].pos.column), (3, 1));
     }
 
     #[test]

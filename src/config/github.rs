@@ -1,20 +1,23 @@
 //! `github:`: the organisation, the API lapse talks to, and one way to
-//! authenticate. Diagnostics point at `org`, the section's one positioned value.
+//! authenticate. Diagnostics point at the value they are about, or at `org`
+//! for the section as a whole.
 
 use std::path::Path;
 
 use crate::diag::Diagnostic;
 
+use super::env_names::env_name;
+use super::urls::endpoint_url;
 use super::{Check, GithubAuth, GithubConfig, RawGithub, SpannedString, pos};
 
 /// The section, checked field by field.
 pub(super) fn github(check: &mut Check, g: &RawGithub, dir: &Path) -> GithubConfig {
     let org = org(check, &g.org);
-    api_url(check, g);
+    endpoint_url(check, "github.api_url", &g.api_url);
     let auth = auth(check, g, dir);
     GithubConfig {
         org,
-        api_url: g.api_url.trim_end_matches('/').to_string(),
+        api_url: g.api_url.value.trim().trim_end_matches('/').to_string(),
         auth,
         concurrency: g.concurrency.unwrap_or(8).clamp(1, 64),
     }
@@ -37,17 +40,6 @@ fn org(check: &mut Check, written: &SpannedString) -> String {
     org
 }
 
-/// The API root must be a URL lapse can send requests to.
-fn api_url(check: &mut Check, g: &RawGithub) {
-    if !(g.api_url.starts_with("https://") || g.api_url.starts_with("http://")) {
-        check.diags.push(Diagnostic::error(
-            check.source,
-            pos(&g.org),
-            format!("github.api_url `{}` is not an http(s) URL", g.api_url),
-        ));
-    }
-}
-
 /// A token from `token_env` (`GITHUB_TOKEN` unless named), or an App: not both.
 fn auth(check: &mut Check, g: &RawGithub, dir: &Path) -> GithubAuth {
     match (&g.app, &g.token_env) {
@@ -67,8 +59,11 @@ fn auth(check: &mut Check, g: &RawGithub, dir: &Path) -> GithubAuth {
             installation_id: app.installation_id,
             private_key_path: dir.join(&app.private_key_path),
         },
-        (None, env) => GithubAuth::Token {
-            env: env.clone().unwrap_or_else(|| "GITHUB_TOKEN".into()),
+        (None, Some(env)) => GithubAuth::Token {
+            env: env_name(check, "github.token_env", env),
+        },
+        (None, None) => GithubAuth::Token {
+            env: "GITHUB_TOKEN".into(),
         },
     }
 }
@@ -127,12 +122,21 @@ mod tests {
             (
                 "{org: acme, api_url: 'ftp://ghe.example'}",
                 "ftp://ghe.example",
-                vec!["error: github.api_url `ftp://ghe.example` is not an http(s) URL"],
+                vec!["error: github.api_url `ftp://ghe.example/` is not an https URL"],
+            ),
+            (
+                "{org: acme, api_url: 'http://ghe.example'}",
+                "http://ghe.example",
+                vec![
+                    "error: github.api_url `http://ghe.example/` sends requests unencrypted to another machine",
+                ],
             ),
             (
                 "{org: acme, api_url: 'ghe.example'}",
                 "ghe.example",
-                vec!["error: github.api_url `ghe.example` is not an http(s) URL"],
+                vec![
+                    "error: github.api_url `ghe.example` is not a URL (relative URL without a base)",
+                ],
             ),
         ] {
             let source = source(yaml);
@@ -168,6 +172,13 @@ mod tests {
                 "{org: acme, token_env: T, app: {id: 1, installation_id: 2, private_key_path: app.pem}}",
                 token(""),
                 vec!["error: github: both `token_env` and `app` are set"],
+            ),
+            (
+                "{org: acme, token_env: 'not a name'}",
+                token("not a name"),
+                vec![
+                    "error: `github.token_env` must name an environment variable, not hold a value",
+                ],
             ),
         ] {
             let source = source(yaml);

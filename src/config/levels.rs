@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::Diagnostic;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Pos};
+use crate::hygiene::quote;
 use crate::yaml;
 
 use super::{AwsConfig, Check, Level, RawLevel, RoleRef, SpannedString, pos};
@@ -14,19 +17,43 @@ const MAX_LEVELS: usize = 128;
 /// Every level, checked in name order.
 pub(super) fn levels(
     check: &mut Check,
-    raw: &BTreeMap<String, RawLevel>,
+    raw: &BTreeMap<String, Spanned<RawLevel>>,
     has_github: bool,
     aws: Option<&AwsConfig>,
 ) -> BTreeMap<String, Level> {
     count(check, raw.len());
     let mut levels = BTreeMap::new();
     for (name, level) in raw {
+        grants_something(
+            check,
+            name,
+            &level.value,
+            Pos::from_location(&level.referenced),
+        );
         levels.insert(
             name.clone(),
-            self::level(check, name, level, has_github, aws),
+            self::level(check, name, &level.value, has_github, aws),
         );
     }
     levels
+}
+
+/// A level that names no team and no role gives nothing: probably a level
+/// half written. A warning, since holding it harms nobody.
+fn grants_something(check: &mut Check, name: &str, level: &RawLevel, at: Pos) {
+    if level.github_teams.is_empty() && level.aws_roles.is_empty() {
+        check.diags.push(
+            Diagnostic::warning(
+                check.source,
+                at,
+                format!(
+                    "level `{}` grants no GitHub team and no AWS role",
+                    quote(name)
+                ),
+            )
+            .help("add github_teams or aws_roles, or remove the level"),
+        );
+    }
 }
 
 /// At least one level, and no more than lapse can track.
@@ -75,7 +102,7 @@ fn level(
     }
 }
 
-/// Team slugs, trimmed and in lower case, in a `github` section's org.
+/// Team slugs, in lower case, in a `github` section's org.
 fn teams(
     check: &mut Check,
     level: &str,
@@ -84,7 +111,7 @@ fn teams(
 ) -> Vec<String> {
     let mut teams = Vec::new();
     for team in written {
-        let slug = team.value.trim().to_ascii_lowercase();
+        let slug = team.value.to_ascii_lowercase();
         if !has_github {
             check.diags.push(
                 Diagnostic::error(
@@ -98,19 +125,58 @@ fn teams(
                 .help("add github: {org: ...}"),
             );
         }
-        if slug.is_empty() || slug.contains('/') {
+        if let Err(help) = team_slug(&team.value) {
             check.diags.push(
                 Diagnostic::error(
                     check.source,
                     pos(team),
-                    format!("`{}` is not a team slug", team.value),
+                    format!("`{}` is not a team slug", quote(&team.value)),
                 )
-                .help("write the team's slug as in its URL, without the organisation"),
+                .help(help),
             );
         }
         teams.push(slug);
     }
     teams
+}
+
+/// GitHub's slug form: lower-case letters, digits, `-` and `_`. The error
+/// is the help: the slug GitHub would have made of a team's name, when
+/// there is one.
+fn team_slug(written: &str) -> Result<(), String> {
+    let is_slug_byte =
+        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    if !written.is_empty() && written.bytes().all(is_slug_byte) {
+        return Ok(());
+    }
+    const AS_IN_URL: &str = "write the team's slug as in its URL (github.com/orgs/ORG/teams/SLUG), without the organisation";
+    if written.contains('/') {
+        return Err(AS_IN_URL.into());
+    }
+    let suggested = slugified(written);
+    if suggested.is_empty() {
+        Err(AS_IN_URL.into())
+    } else {
+        Err(format!(
+            "slugs are lower case, with `-` for spaces: write `{}`",
+            quote(&suggested)
+        ))
+    }
+}
+
+/// A team name as GitHub makes it a slug: lower case, each run of other
+/// characters one `-`, none at either end.
+fn slugified(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_matches('-').to_string()
 }
 
 /// The roles that resolve; the rest are reported where they are written.
@@ -340,10 +406,19 @@ mod tests {
     fn teams_table() {
         for (yaml, has_github, kept, told) in [
             (
-                "[deploy, ' Admins ']",
+                "[deploy, gov-uk_admins-2]",
                 true,
-                vec!["deploy", "admins"],
+                vec!["deploy", "gov-uk_admins-2"],
                 vec![],
+            ),
+            (
+                "[Gov-UK-Admin, 'gov uk']",
+                true,
+                vec!["gov-uk-admin", "gov uk"],
+                vec![
+                    "error: `Gov-UK-Admin` is not a team slug",
+                    "error: `gov uk` is not a team slug",
+                ],
             ),
             (
                 "[deploy]",
@@ -370,6 +445,56 @@ mod tests {
             assert_eq!(got, kept, "{yaml}");
             assert_eq!(said(run), told, "{yaml}");
         }
+    }
+
+    #[test]
+    fn team_slug_table() {
+        let as_in_url = Err("write the team's slug as in its URL (github.com/orgs/ORG/teams/SLUG), without the organisation".to_string());
+        let write = |slug: &str| {
+            Err(format!(
+                "slugs are lower case, with `-` for spaces: write `{slug}`"
+            ))
+        };
+        for (written, verdict) in [
+            ("deploy", Ok(())),
+            ("gov-uk-production-admin", Ok(())),
+            ("team_2", Ok(())),
+            ("a", Ok(())),
+            ("-", Ok(())),
+            ("Gov-UK-Admin", write("gov-uk-admin")),
+            ("gov uk", write("gov-uk")),
+            (" Admins ", write("admins")),
+            ("ops.team", write("ops-team")),
+            ("", as_in_url.clone()),
+            (".", as_in_url.clone()),
+            ("..", as_in_url.clone()),
+            ("acme/deploy", as_in_url.clone()),
+            ("../admin", as_in_url),
+        ] {
+            assert_eq!(team_slug(written), verdict, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn a_level_that_grants_nothing_is_a_warning_where_it_is_written() {
+        let text = "roster: users.yaml\naccess_levels:\n  reader:\n    requires: []\n  deploy:\n    github_teams: [deploy]\ngithub: {org: acme}\n";
+        let config = super::super::from_source(&source(text), std::path::Path::new("lapse.yaml"))
+            .expect("a warning does not stop validation");
+        let said: Vec<_> = config
+            .warnings
+            .0
+            .iter()
+            .map(|d| (d.message.as_str(), d.pos.line, d.pos.column, d.is_error()))
+            .collect();
+        assert_eq!(
+            said,
+            vec![(
+                "level `reader` grants no GitHub team and no AWS role",
+                4,
+                5,
+                false
+            )]
+        );
     }
 
     #[test]

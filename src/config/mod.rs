@@ -7,25 +7,30 @@
 
 mod alerts;
 mod aws;
+mod env_names;
 mod github;
 mod levels;
 mod policy;
+mod principal;
 mod raw;
 mod roster_source;
 mod safety;
 mod schedule;
 mod template;
+mod urls;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::diag::{Diagnostics, Pos, Source};
 use crate::yaml;
 
+pub use principal::ProtectedPrincipal;
 use raw::SpannedString;
 pub use raw::{
-    Mode, RawAccount, RawAlerts, RawAws, RawConfig, RawGithub, RawGithubApp, RawLevel, RawPolicy,
-    RawSafety,
+    AlertDetail, Mode, RawAccount, RawAlerts, RawAws, RawConfig, RawGithub, RawGithubApp, RawLevel,
+    RawPolicy, RawSafety,
 };
 
 /// A config is small; anything bigger is the wrong file.
@@ -118,7 +123,10 @@ pub struct AwsConfig {
 pub struct Safety {
     pub max_revocations: u32,
     pub max_revocation_ratio: f64,
-    pub protected: Vec<String>,
+    /// Read once, for the planner and the gates alike.
+    pub protected: Vec<ProtectedPrincipal>,
+    /// The largest share of one team's or role's holders an apply may remove.
+    pub max_target_ratio: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -135,13 +143,22 @@ pub struct Config {
     pub roster: RosterSource,
     pub mode: Mode,
     pub schedule: String,
+    /// The zone `schedule` is read in.
+    pub timezone: chrono_tz::Tz,
+    /// How long `serve` lets the cycle in flight finish after SIGTERM.
+    pub shutdown_grace: Duration,
     pub policy: Policy,
     pub levels: BTreeMap<String, Level>,
     pub github: Option<GithubConfig>,
     pub aws: Option<AwsConfig>,
     pub safety: Safety,
     pub alerts: Alerts,
+    /// `alerts.detail`: how much an alert tells about each person.
+    pub alert_detail: AlertDetail,
     pub audit_log: Option<PathBuf>,
+    /// What validation warned about (a level that grants nothing): shown
+    /// with the roster's warnings, never a reason to stop.
+    pub warnings: Diagnostics,
 }
 
 impl Config {
@@ -151,6 +168,14 @@ impl Config {
             .values()
             .flat_map(|l| l.github_teams.iter().cloned())
             .collect()
+    }
+
+    /// The config's warnings, then `later` (the roster's diagnostics): the
+    /// order a person reads the files in.
+    pub fn warnings_then(&self, later: Diagnostics) -> Diagnostics {
+        let mut all = self.warnings.clone();
+        all.extend(later);
+        all
     }
 
     /// Every managed role, sorted and unique.
@@ -211,7 +236,10 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
         aws.as_ref(),
     );
     let safety = safety::safety(&mut check, &raw.safety);
-    let alerts = alerts::alerts(&raw.alerts);
+    let alerts = alerts::alerts(&mut check, &raw.alerts);
+    let timezone = schedule::timezone(&mut check, raw.timezone.as_ref());
+    let shutdown_grace = schedule::shutdown_grace(&mut check, raw.shutdown_grace_s);
+    aws::inactivity_is_observable(&mut check, &policy, aws.as_ref(), &levels);
 
     if check.diags.has_errors() {
         return Err(check.diags);
@@ -221,13 +249,17 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
         roster: roster.expect("set when no error"),
         mode: raw.mode,
         schedule,
+        timezone,
+        shutdown_grace,
         policy,
         levels,
         github,
         aws,
         safety,
         alerts,
+        alert_detail: raw.alerts.detail,
         audit_log: raw.audit_log.map(|a| dir.join(a)),
+        warnings: check.diags,
     })
 }
 
@@ -290,7 +322,7 @@ mod tests {
             vec![
                 "`roster` is empty",
                 "schedule `* *` has 2 fields; lapse's cron has seconds and needs 6 (or 7 with a year)",
-                "policy.absence_limit_days must be at least 1",
+                "policy.absence_limit_days is 0; it must be from 1 to 3650 days",
                 "`` is not a GitHub organisation name",
                 "github: both `token_env` and `app` are set",
                 "account `a`: `1` is not a 12-digit AWS account ID",

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 /// A string with the place it was written, shown in the schema as a plain string.
 pub(super) type SpannedString = Spanned<String>;
@@ -28,10 +28,19 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub schedule: Option<SpannedString>,
+    /// IANA time zone the schedule is read in, e.g. `Europe/London` (default `UTC`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub timezone: Option<SpannedString>,
+    /// Seconds `lapse serve` gives the cycle in flight to finish after SIGTERM (1–3600).
+    #[serde(default = "default_shutdown_grace_s")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub shutdown_grace_s: u64,
     #[serde(default)]
     pub policy: RawPolicy,
     /// The access levels a roster may grant, by name.
-    pub access_levels: BTreeMap<String, RawLevel>,
+    #[schemars(with = "BTreeMap<String, RawLevel>")]
+    pub access_levels: BTreeMap<String, Spanned<RawLevel>>,
     #[serde(default)]
     pub github: Option<RawGithub>,
     #[serde(default)]
@@ -53,6 +62,10 @@ pub enum Mode {
     Report,
     /// Plan, alert, and revoke what has lapsed.
     Enforce,
+}
+
+fn default_shutdown_grace_s() -> u64 {
+    30
 }
 
 fn default_42() -> u32 {
@@ -121,8 +134,10 @@ pub struct RawLevel {
     pub aws_roles: Vec<SpannedString>,
 }
 
-fn default_api_url() -> String {
-    "https://api.github.com".into()
+const DEFAULT_API_URL: &str = "https://api.github.com";
+
+fn default_api_url() -> SpannedString {
+    Spanned::new(DEFAULT_API_URL.into(), Location::UNKNOWN, Location::UNKNOWN)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -133,10 +148,12 @@ pub struct RawGithub {
     pub org: SpannedString,
     /// REST API root: GitHub, GitHub Enterprise Server, or a test server.
     #[serde(default = "default_api_url")]
-    pub api_url: String,
+    #[schemars(with = "String", extend("default" = DEFAULT_API_URL))]
+    pub api_url: SpannedString,
     /// Environment variable holding a token (default `GITHUB_TOKEN` when no `app` is given).
     #[serde(default)]
-    pub token_env: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub token_env: Option<SpannedString>,
     /// Authenticate as a GitHub App installation instead of with a token.
     #[serde(default)]
     pub app: Option<RawGithubApp>,
@@ -161,7 +178,8 @@ pub struct RawAws {
     pub region: Option<String>,
     /// Send every AWS request here (an emulator, or a VPC endpoint).
     #[serde(default)]
-    pub endpoint_url: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub endpoint_url: Option<SpannedString>,
     /// Also deny sessions issued before a revocation (AWS's "revoke active sessions").
     #[serde(default)]
     pub revoke_active_sessions: bool,
@@ -197,6 +215,9 @@ fn default_max_revocations() -> u32 {
 fn default_ratio() -> f64 {
     0.25
 }
+fn default_target_ratio() -> f64 {
+    0.5
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -207,10 +228,13 @@ pub struct RawSafety {
     /// More than this share of a system's current grants, and apply refuses.
     #[serde(default = "default_ratio")]
     pub max_revocation_ratio: f64,
-    /// Principals never revoked: `github:LOGIN`, or an AWS principal as it stands in a trust policy.
+    /// Principals never revoked: `github:LOGIN` (the prefix in any case), or an IAM user, role or account-root ARN.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub protected: Vec<SpannedString>,
+    /// More than this share of the holders of any one team or role (of at least 4), and apply refuses.
+    #[serde(default = "default_target_ratio")]
+    pub max_target_ratio: f64,
 }
 
 impl Default for RawSafety {
@@ -219,6 +243,7 @@ impl Default for RawSafety {
             max_revocations: default_max_revocations(),
             max_revocation_ratio: default_ratio(),
             protected: Vec::new(),
+            max_target_ratio: default_target_ratio(),
         }
     }
 }
@@ -228,11 +253,28 @@ impl Default for RawSafety {
 pub struct RawAlerts {
     /// Environment variable holding a Slack incoming-webhook URL.
     #[serde(default)]
-    pub slack_webhook_env: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub slack_webhook_env: Option<SpannedString>,
     /// Environment variable holding a URL that receives the JSON report.
     #[serde(default)]
-    pub webhook_url_env: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub webhook_url_env: Option<SpannedString>,
     /// Prometheus Pushgateway base URL.
     #[serde(default)]
-    pub pushgateway_url: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub pushgateway_url: Option<SpannedString>,
+    /// How much an alert says: `summary` (no dates of leave) or `full`.
+    #[serde(default)]
+    pub detail: AlertDetail,
+}
+
+/// How much a Slack alert tells about each person (SPEC §8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertDetail {
+    /// "Absent beyond the limit", without dates of leave.
+    #[default]
+    Summary,
+    /// Every finding's reason as the report gives it.
+    Full,
 }

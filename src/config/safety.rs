@@ -4,52 +4,50 @@
 use crate::diag::Diagnostic;
 use crate::yaml;
 
-use super::{Check, RawSafety, Safety, SpannedString, pos};
+use super::{Check, ProtectedPrincipal, RawSafety, Safety, SpannedString, pos};
 
-/// The section, checked field by field; protected principals are trimmed.
+/// The section, checked field by field; protected principals are read once, here.
 pub(super) fn safety(check: &mut Check, s: &RawSafety) -> Safety {
-    ratio(check, s.max_revocation_ratio);
-    protected(check, &s.protected);
+    ratio(check, "max_revocation_ratio", s.max_revocation_ratio);
+    let protected = protected(check, &s.protected);
+    ratio(check, "max_target_ratio", s.max_target_ratio);
     Safety {
         max_revocations: s.max_revocations,
         max_revocation_ratio: s.max_revocation_ratio,
-        protected: s
-            .protected
-            .iter()
-            .map(|p| p.value.trim().to_string())
-            .collect(),
+        protected,
+        max_target_ratio: s.max_target_ratio,
     }
 }
 
 /// A share of current grants: a ratio of 0 would refuse every revocation.
-fn ratio(check: &mut Check, max_revocation_ratio: f64) {
-    if !(max_revocation_ratio > 0.0 && max_revocation_ratio <= 1.0) {
+fn ratio(check: &mut Check, key: &str, value: f64) {
+    if !(value > 0.0 && value <= 1.0) {
         check.diags.push(Diagnostic::error(
             check.source,
-            yaml::key_pos(check.source, "max_revocation_ratio"),
-            format!(
-                "safety.max_revocation_ratio is {max_revocation_ratio}; it must be more than 0 and at most 1"
-            ),
+            yaml::key_pos(check.source, key),
+            format!("safety.{key} is {value}; it must be more than 0 and at most 1"),
         ));
     }
 }
 
-/// An empty principal (or a bare `github:`) would look protected and protect nobody.
-fn protected(check: &mut Check, protected: &[SpannedString]) {
-    for p in protected {
-        if p.value.trim().is_empty() || p.value.trim() == "github:" {
-            check.diags.push(Diagnostic::error(
-                check.source,
-                pos(p),
-                "an empty protected principal protects nobody",
-            ));
+/// Each entry as the planner and the gates will both read it; one that
+/// cannot be read is reported where it is written.
+fn protected(check: &mut Check, written: &[SpannedString]) -> Vec<ProtectedPrincipal> {
+    let mut protected = Vec::new();
+    for p in written {
+        match ProtectedPrincipal::parse(&p.value) {
+            Ok(principal) => protected.push(principal),
+            Err((msg, help)) => check
+                .diags
+                .push(Diagnostic::error(check.source, pos(p), msg).help(help)),
         }
     }
+    protected
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{check, said, source, spanned_list};
+    use super::super::tests::{check, said, section, source, spanned_list};
     use super::*;
 
     #[test]
@@ -85,8 +83,35 @@ mod tests {
             ),
         ] {
             let mut run = check(&source);
-            ratio(&mut run, ratio_written);
+            ratio(&mut run, "max_revocation_ratio", ratio_written);
             assert_eq!(said(run), told, "{ratio_written}");
+        }
+    }
+
+    #[test]
+    fn max_target_ratio_table() {
+        for (yaml, kept, told) in [
+            ("{}", 0.5, vec![]),
+            ("{max_target_ratio: 1}", 1.0, vec![]),
+            ("{max_target_ratio: 0.01}", 0.01, vec![]),
+            (
+                "{max_target_ratio: 0}",
+                0.0,
+                vec!["error: safety.max_target_ratio is 0; it must be more than 0 and at most 1"],
+            ),
+            (
+                "{max_target_ratio: 1.01}",
+                1.01,
+                vec![
+                    "error: safety.max_target_ratio is 1.01; it must be more than 0 and at most 1",
+                ],
+            ),
+        ] {
+            let source = source(yaml);
+            let raw: RawSafety = section(&source);
+            let mut run = check(&source);
+            assert_eq!(safety(&mut run, &raw).max_target_ratio, kept, "{yaml}");
+            assert_eq!(said(run), told, "{yaml}");
         }
     }
 
@@ -94,30 +119,41 @@ mod tests {
     fn protected_table() {
         const EMPTY: &str = "error: an empty protected principal protects nobody";
         let source = source("");
-        for (yaml, told) in [
-            ("[]", vec![]),
+        for (yaml, kept, told) in [
+            ("[]", vec![], vec![]),
             (
                 "['github:govuk-ci-bot', 'arn:aws:iam::111111111111:user/break-glass']",
+                vec![
+                    ProtectedPrincipal::GithubLogin("govuk-ci-bot".into()),
+                    ProtectedPrincipal::AwsArn("arn:aws:iam::111111111111:user/break-glass".into()),
+                ],
                 vec![],
             ),
-            ("['']", vec![EMPTY]),
-            ("['  ']", vec![EMPTY]),
-            ("['github:', ' github: ', 'github:x']", vec![EMPTY, EMPTY]),
+            (
+                "[' GitHub:Bot ']",
+                vec![ProtectedPrincipal::GithubLogin("bot".into())],
+                vec![],
+            ),
+            ("['']", vec![], vec![EMPTY]),
+            ("['  ']", vec![], vec![EMPTY]),
+            (
+                "['github:', ' github: ', 'github:x']",
+                vec![ProtectedPrincipal::GithubLogin("x".into())],
+                vec![EMPTY, EMPTY],
+            ),
+            (
+                "['*', ci-bot]",
+                vec![],
+                vec![
+                    "error: protected principal `*` is a wildcard; lapse protects named principals only",
+                    "error: protected principal `ci-bot` is neither github:LOGIN nor an IAM ARN",
+                ],
+            ),
         ] {
             let mut run = check(&source);
-            protected(&mut run, &spanned_list(yaml));
+            let got = protected(&mut run, &spanned_list(yaml));
+            assert_eq!(got, kept, "{yaml}");
             assert_eq!(said(run), told, "{yaml}");
         }
-    }
-
-    #[test]
-    fn protected_principals_are_kept_trimmed() {
-        let source = source("");
-        let raw = RawSafety {
-            protected: spanned_list("[' github:bot ']"),
-            ..RawSafety::default()
-        };
-        let got = safety(&mut check(&source), &raw);
-        assert_eq!(got.protected, vec!["github:bot"]);
     }
 }

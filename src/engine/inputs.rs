@@ -47,7 +47,9 @@ pub async fn load_inputs(
             source
         }
     };
-    let loaded = roster::load_source(&source, &config, now)?;
+    let mut loaded =
+        roster::load_source(&source, &config, now).map_err(|d| config.warnings_then(d))?;
+    loaded.warnings = config.warnings_then(std::mem::take(&mut loaded.warnings));
     Ok(Inputs {
         config,
         loaded,

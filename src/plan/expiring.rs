@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 
 use crate::model::{Action, Finding, FindingKind, System, github_target};
-use crate::when::{day, show_expiry};
+use crate::when::{show, show_expiry};
 
 use super::Planner;
-use super::limits::limit_passed_at;
+use super::limits::limit_ends;
 use super::status::Status;
 
 /// One grant: system, target, principal.
@@ -28,7 +28,9 @@ impl Planner<'_> {
     /// temporary grants ending, and absences about to pass their limit. One
     /// finding per grant, from the earliest event that takes it away.
     pub(super) fn plan_expiring_soon(&mut self) {
-        let horizon = self.now + Duration::days(self.config.policy.warn_before_days as i64);
+        let horizon = TimeDelta::try_days(i64::from(self.config.policy.warn_before_days))
+            .and_then(|ahead| self.now.checked_add_signed(ahead))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut out = Vec::new();
         for s in &self.people {
             if s.absence.is_some() || s.active().is_empty() {
@@ -47,6 +49,18 @@ impl Planner<'_> {
     /// Whether `at` falls after now and no later than `horizon`.
     fn soon(&self, at: DateTime<Utc>, horizon: DateTime<Utc>) -> bool {
         at > self.now && at <= horizon
+    }
+
+    /// When a limit counted from `since` is passed, if that is no later
+    /// than `horizon`. A limit is passed just after the instant it ends, so
+    /// one ending now is still ahead (the planner has not yet revoked).
+    fn limit_ends_soon(
+        &self,
+        since: DateTime<Utc>,
+        limit_days: u32,
+        horizon: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        limit_ends(since, limit_days).filter(|end| *end >= self.now && *end <= horizon)
     }
 
     /// Temporary grants ending soon, each taking what no level the person
@@ -95,16 +109,15 @@ impl Planner<'_> {
         let Some(since) = s.person.absent_since else {
             return;
         };
-        let at = limit_passed_at(since, limit);
-        if !self.soon(at, horizon) {
+        let Some(at) = self.limit_ends_soon(since, limit, horizon) else {
             return;
-        }
+        };
         lapses.push(Lapse {
             at,
             reason: format!(
-                "declared absence since {} passes the {limit}-day limit on {}",
-                day(since),
-                day(at)
+                "declared absence since {} passes the {limit}-day limit {}",
+                show(since),
+                on_or_at(at)
             ),
             grants: self.grants_of(s, s.active().iter().copied()),
         });
@@ -116,16 +129,15 @@ impl Planner<'_> {
         else {
             return;
         };
-        let at = limit_passed_at(seen, limit);
-        if !self.soon(at, horizon) {
+        let Some(at) = self.limit_ends_soon(seen, limit, horizon) else {
             return;
-        }
+        };
         lapses.push(Lapse {
             at,
             reason: format!(
-                "no console or access-key use since {} (observed); passes the {limit}-day limit on {}",
-                day(seen),
-                day(at)
+                "no console or access-key use since {} (observed); passes the {limit}-day limit {}",
+                show(seen),
+                on_or_at(at)
             ),
             grants: self.grants_of(s, s.active().iter().copied()),
         });
@@ -160,6 +172,16 @@ impl Planner<'_> {
             }
         }
         out
+    }
+}
+
+/// The instant a limit is passed, as a reason names it: "on" a date when
+/// it is midnight, else "at" the exact time.
+fn on_or_at(t: DateTime<Utc>) -> String {
+    if t.time() == NaiveTime::MIN {
+        format!("on {}", show(t))
+    } else {
+        format!("at {}", show(t))
     }
 }
 

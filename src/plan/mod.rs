@@ -18,7 +18,7 @@ mod limits;
 mod protected;
 mod status;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 // Randomly seeded like std's, but far cheaper per key: the planner hashes
 // every login and ARN it is given, half a million at org scale.
@@ -45,14 +45,17 @@ pub struct Plan {
     /// principal that matched nothing (a typo?), a person with no IAM user.
     pub notes: Vec<String>,
     /// How many grants each system holds in the managed scope now: the base
-    /// of the revocation-ratio gate.
+    /// of the revocation-ratio gates.
     pub grants: GrantCounts,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GrantCounts {
     pub github: usize,
     pub aws: usize,
+    /// How many principals hold each team or role that has findings, by
+    /// target: the base of the per-target gate (`safety.max_target_ratio`).
+    pub by_target: BTreeMap<String, usize>,
 }
 
 impl Plan {
@@ -91,6 +94,9 @@ struct Planner<'a> {
     findings: Vec<Finding>,
     notes: Vec<String>,
     grants: GrantCounts,
+    /// Grants counted up to the end of the last target planned: what the
+    /// count has grown by since is the holders of the target in hand.
+    counted_before_target: usize,
 }
 
 impl<'a> Planner<'a> {
@@ -125,6 +131,7 @@ impl<'a> Planner<'a> {
             findings: Vec::new(),
             notes,
             grants: GrantCounts::default(),
+            counted_before_target: 0,
         }
     }
 
@@ -149,12 +156,31 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Ends the planning of one target, whose findings start at `start`:
+    /// records how many hold it, and sorts its findings.
+    fn sort_one_target(&mut self, start: usize) {
+        self.count_holders(start);
+        self.sort_findings_from(start);
+    }
+
+    /// Records the holders of the target just planned (the grants counted
+    /// since the previous one) when it has findings, which the per-target
+    /// gate may weigh.
+    fn count_holders(&mut self, start: usize) {
+        let counted = self.grants.github + self.grants.aws;
+        let holders = counted.saturating_sub(self.counted_before_target);
+        self.counted_before_target = counted;
+        if let Some(first) = self.findings.get(start) {
+            self.grants.by_target.insert(first.target.clone(), holders);
+        }
+    }
+
     /// Sorts the findings from `start` on, all about one target, into the
     /// order `run` gives every finding, comparing only what can differ
     /// between them. `run`'s stable sort then has runs in order to merge,
     /// not ARNs with long common prefixes to compare afresh; its result is
     /// the same.
-    fn sort_one_target(&mut self, start: usize) {
+    fn sort_findings_from(&mut self, start: usize) {
         let findings = &mut self.findings[start..];
         debug_assert!(
             findings

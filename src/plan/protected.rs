@@ -1,38 +1,40 @@
 //! Principals the config protects: never revoked, and each remembered once
 //! it matches a grant, so one that matched nothing (a typo?) can be noted.
+//! Entries are the config's [`ProtectedPrincipal`]s, compared as the apply
+//! gates compare them ([`ProtectedPrincipal::comparable`]), so that plan and
+//! gates always agree.
 
 use std::collections::BTreeMap;
 
-use crate::config::Config;
+use crate::config::{Config, ProtectedPrincipal};
 
-/// Protected principals in lower case, each with whether it matched a grant.
+/// Protected principals, each with whether it matched a grant.
 pub(super) struct Protected {
     github: BTreeMap<String, bool>,
     aws: BTreeMap<String, bool>,
 }
 
 impl Protected {
-    /// `github:LOGIN` entries are logins; any other entry is an AWS principal.
     pub(super) fn new(config: &Config) -> Self {
         let mut github = BTreeMap::new();
         let mut aws = BTreeMap::new();
         for p in &config.safety.protected {
-            match p.strip_prefix("github:") {
-                Some(login) => github.insert(login.to_ascii_lowercase(), false),
-                None => aws.insert(p.to_lowercase(), false),
+            match p {
+                ProtectedPrincipal::GithubLogin(login) => github.insert(login.clone(), false),
+                ProtectedPrincipal::AwsArn(arn) => aws.insert(arn.clone(), false),
             };
         }
         Protected { github, aws }
     }
 
-    /// Whether `login` (in lower case) is protected; marks it matched if so.
+    /// Whether `login` is protected; marks it matched if so.
     pub(super) fn claims_login(&mut self, login: &str) -> bool {
-        claim(&mut self.github, login)
+        claim(&mut self.github, &ProtectedPrincipal::comparable(login))
     }
 
-    /// Whether `principal` (in lower case) is protected; marks it matched if so.
+    /// Whether `principal` is protected; marks it matched if so.
     pub(super) fn claims_aws(&mut self, principal: &str) -> bool {
-        claim(&mut self.aws, principal)
+        claim(&mut self.aws, &ProtectedPrincipal::comparable(principal))
     }
 
     /// A note for each protected principal that matched no grant.

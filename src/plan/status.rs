@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::roster::{Person, Roster};
 use crate::state::IamUser;
-use crate::when::day;
+use crate::when::{day, show};
 
 use super::index::PeopleIndex;
 use super::levels::{LevelBits, Levels};
-use super::limits::{days_between, over_limit};
+use super::limits::{elapsed, over_limit};
 
 /// Why a person is absent, when they are.
 #[derive(Debug, Clone)]
@@ -135,15 +135,16 @@ fn status<'a>(
     }
 }
 
-/// The person's declared absence, once it has passed the policy's limit.
+/// The person's declared absence, once more than the policy's limit has
+/// gone by since it began.
 fn declared_absence(config: &Config, p: &Person, now: DateTime<Utc>) -> Option<Absence> {
     let since = p.absent_since?;
-    let days = days_between(since, now);
     let limit = config.policy.absence_limit_days;
-    over_limit(days, limit).then(|| Absence {
+    over_limit(since, now, limit).then(|| Absence {
         reason: format!(
-            "declared absence since {} ({days} days; the limit is {limit})",
-            day(since)
+            "declared absence since {} ({}; the limit is {limit})",
+            show(since),
+            elapsed(since, now, limit)
         ),
     })
 }
@@ -156,8 +157,7 @@ fn observed_inactivity(
     limit: u32,
     now: DateTime<Utc>,
 ) -> Option<Absence> {
-    let days = days_between(seen, now);
-    if !over_limit(days, limit) {
+    if !over_limit(seen, now, limit) {
         return None;
     }
     let what = match user.last_activity() {
@@ -168,7 +168,10 @@ fn observed_inactivity(
         ),
     };
     Some(Absence {
-        reason: format!("{what} ({days} days, observed; the limit is {limit})"),
+        reason: format!(
+            "{what} ({}, observed; the limit is {limit})",
+            elapsed(seen, now, limit)
+        ),
     })
 }
 

@@ -316,6 +316,7 @@ access_levels:
 github:
   org: acme
 aws:
+  users_account: {id: "111111111111"}
   accounts:
     prod: {id: "111111111111"}
 "#;
