@@ -27,6 +27,7 @@ use crate::diag::{Diagnostics, Pos, Source};
 use crate::yaml;
 
 pub use principal::ProtectedPrincipal;
+pub use schedule::parse_schedule;
 use raw::SpannedString;
 pub use raw::{
     AlertDetail, Mode, RawAccount, RawAlerts, RawAws, RawConfig, RawGithub, RawGithubApp, RawLevel,

@@ -38,12 +38,19 @@ pub(super) fn schedule(check: &mut Check, written: Option<&SpannedString>) -> St
     }
 }
 
-/// tokio-cron-scheduler's own parser settings (`Job::new_async` and friends).
+/// The parser settings of the schedule: seconds required, day of month and
+/// day of week both honoured (as tokio-cron-scheduler and most crons read them).
 fn scheduler_parser() -> CronParser {
     CronParser::builder()
         .seconds(Seconds::Required)
         .dom_and_dow(true)
         .build()
+}
+
+/// The schedule as `serve` runs it (validation has accepted it already).
+pub fn parse_schedule(expr: &str) -> Result<croner::Cron, String> {
+    check_cron(expr)?;
+    scheduler_parser().parse(expr).map_err(|e| e.to_string())
 }
 
 /// Whether the scheduler would take `expr`; the error says why not.

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 mod http;
+mod schedule;
 
 use axum::Router;
 use axum::extract::State;
@@ -24,7 +25,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::engine::{self, CycleOptions, Kept};
 use crate::exit::Exit;
@@ -218,9 +218,6 @@ async fn metrics(State(daemon): State<Arc<Daemon>>) -> ([(&'static str, &'static
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
-/// How long SIGTERM waits for the cycle in flight.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
 /// What a panicked or cancelled cycle said, for the log.
 fn panic_text(error: tokio::task::JoinError) -> String {
     if !error.is_panic() {
@@ -254,7 +251,13 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let schedule = config.schedule;
+    let schedule = match schedule::Schedule::new(&config.schedule, config.timezone) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("schedule `{}`: {e}", config.schedule);
+            return Exit::Error;
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -263,48 +266,43 @@ pub async fn serve(config_path: &Path, listen: &str) -> Exit {
         }
     };
     let daemon = Arc::new(Daemon::new(config_path, engine_cycle()));
-    let mut scheduler = match JobScheduler::new().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("cannot start the scheduler: {e}");
-            return Exit::Error;
-        }
-    };
-    let for_job = daemon.clone();
-    let job = Job::new_async(schedule.as_str(), move |_, _| {
-        let daemon = for_job.clone();
-        Box::pin(async move {
-            tokio::spawn(daemon.tick());
-        })
-    });
-    let added = match job {
-        Ok(job) => scheduler.add(job).await,
-        Err(e) => {
-            tracing::error!("schedule `{schedule}` is not a valid cron expression: {e}");
-            return Exit::Error;
-        }
-    };
-    if let Err(e) = added.and(scheduler.start().await) {
-        tracing::error!("cannot start the scheduler: {e}");
-        return Exit::Error;
-    }
-    tracing::info!(schedule = %schedule, listen = %listen, "serving; cycles run on schedule");
+    tracing::info!(
+        schedule = %config.schedule,
+        timezone = %config.timezone,
+        listen = %listen,
+        "serving; cycles run on schedule"
+    );
+    let ticker = tokio::spawn(run_on_schedule(schedule, daemon.clone()));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(daemon.clone());
     http::serve(listener, app, shutdown_signal()).await;
     tracing::info!("stopping: no new cycles; waiting for the one in flight");
-    let _ = scheduler.shutdown().await;
-    if daemon.stop(SHUTDOWN_GRACE).await {
+    ticker.abort();
+    let grace = config.shutdown_grace;
+    if daemon.stop(grace).await {
         tracing::info!("stopped");
         Exit::Success
     } else {
         tracing::error!(
-            grace_s = SHUTDOWN_GRACE.as_secs(),
-            "the cycle in flight did not finish within the grace period: stopping without it"
+            grace_s = grace.as_secs(),
+            "the cycle in flight did not finish within shutdown_grace_s: stopping without it"
         );
         Exit::Error
+    }
+}
+
+/// Starts a cycle at every time the schedule names (one still running is
+/// left alone and the tick skipped), saying when the next is due.
+async fn run_on_schedule(schedule: schedule::Schedule, daemon: Arc<Daemon>) {
+    let mut after = Utc::now();
+    while let Some(next) = schedule.log_next(after) {
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        let daemon = daemon.clone();
+        tokio::spawn(daemon.tick());
+        after = next;
     }
 }
 
