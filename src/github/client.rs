@@ -127,6 +127,23 @@ impl Client {
         self.send(&Call::get(path, accept)).await
     }
 
+    /// A `POST` that reads (a GraphQL query): concurrent with other reads,
+    /// never cached.
+    pub(crate) async fn post_json(
+        &self,
+        uri: &str,
+        body: &serde_json::Value,
+    ) -> Result<Reply, ApiError> {
+        self.send(&Call {
+            verb: Verb::Post,
+            uri,
+            accept: JSON,
+            body: Some(body),
+            as_app: false,
+        })
+        .await
+    }
+
     /// A `DELETE`, serial with every other write and paced after the last.
     pub(crate) async fn delete(&self, path: &str) -> Result<Reply, ApiError> {
         self.send(&Call {

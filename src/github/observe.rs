@@ -1,33 +1,37 @@
 //! Reading the managed teams: each one and every team below it, with direct
-//! members and their roles, and the managed teams' pending invitations with
-//! every team each invitation covers.
+//! members, their roles and account ids, and the managed teams' pending
+//! invitations with every team each invitation covers and the invited
+//! account's id.
 //!
-//! GitHub lists a child team's members as members of its parent, so a team's
-//! direct members are those listed for it minus everyone listed for its
-//! direct children. Someone who is both a direct member and in a child team
-//! therefore reads as a member through the child: lapse then does not revoke
-//! the parent membership, erring toward leaving access rather than removing
-//! it on a guess.
+//! GitHub's REST listing of a team includes its child teams' members, so a
+//! team's child teams are read first: a team without any is then listed
+//! over REST, one with children over GraphQL, which alone tells a direct
+//! membership from one through a child team (see `members`). Someone who is
+//! both a direct member and in a child team is therefore seen as both.
 //!
-//! The requests are the least this needs: per team read, its pages of
-//! `role=member` and `role=maintainer` members and of child teams; per
-//! managed team, its pages of invitations; per invitation covering more than
-//! one team, the pages of its teams (once, however many teams list it).
+//! The requests are the least this needs: per team read, its pages of child
+//! teams, then either its pages of `role=member` and `role=maintainer`
+//! members (no children) or its pages of direct members by GraphQL; per
+//! managed team, its pages of invitations; per invitation covering more
+//! than one team, the pages of its teams (once, however many teams list
+//! it); per invited login, the account (`GET /users/LOGIN`), since an
+//! invitation names the login but not the account's id.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use super::client::{ApiError, Client};
+use super::members::direct_members;
 use super::request::segment;
 use crate::progress;
-use crate::state::{GithubState, Invitation, Member, TeamRole, TeamState};
+use crate::state::{GithubState, Invitation, Member, TeamState};
 use crate::system::GithubScope;
 
 #[derive(Deserialize)]
-struct Login {
-    login: String,
+struct Account {
+    id: u64,
 }
 
 #[derive(Deserialize)]
@@ -43,25 +47,19 @@ struct RawInvitation {
     team_count: Option<u64>,
 }
 
-/// One team as GitHub lists it: everyone it lists (child teams' members
-/// included), by role, and its direct children.
+/// One team as read: its direct members and its direct children.
 struct TeamRead {
     slug: String,
-    members: BTreeSet<String>,
-    maintainers: BTreeSet<String>,
+    members: Vec<Member>,
     children: Vec<String>,
-}
-
-impl TeamRead {
-    fn listed(&self) -> impl Iterator<Item = &String> {
-        self.members.iter().chain(&self.maintainers)
-    }
 }
 
 enum Read {
     Team(TeamRead),
     Invitations(String, Vec<RawInvitation>),
     InvitationTeams(u64, Vec<String>),
+    /// An invited login (lower case) and the id of the account holding it.
+    Account(String, u64),
 }
 
 /// Reads the scope, at most `github.concurrency` requests at a time. Any read
@@ -96,6 +94,8 @@ struct Found {
     teams: BTreeMap<String, TeamRead>,
     invitations: BTreeMap<String, Vec<RawInvitation>>,
     invitation_teams: HashMap<u64, Vec<String>>,
+    /// Invited logins (lower case) to their accounts' ids.
+    accounts: HashMap<String, u64>,
 }
 
 /// The reads in flight, and the ones they lead to: a team's children, and
@@ -106,6 +106,8 @@ struct Reading<'a> {
     running: JoinSet<Result<Read, String>>,
     /// Invitations whose teams are being read or were read.
     looked_up: HashSet<u64>,
+    /// Invited logins whose accounts are being read or were read.
+    accounts_looked_up: HashSet<String>,
     found: Found,
 }
 
@@ -117,6 +119,7 @@ impl<'a> Reading<'a> {
             org,
             running: JoinSet::new(),
             looked_up: HashSet::new(),
+            accounts_looked_up: HashSet::new(),
             found: Found::default(),
         };
         progress::teams_found(managed.len());
@@ -140,6 +143,9 @@ impl<'a> Reading<'a> {
                 Read::Invitations(slug, list) => self.take_invitations(slug, list),
                 Read::InvitationTeams(id, slugs) => {
                     self.found.invitation_teams.insert(id, slugs);
+                }
+                Read::Account(login, id) => {
+                    self.found.accounts.insert(login, id);
                 }
             }
         }
@@ -172,7 +178,8 @@ impl<'a> Reading<'a> {
     }
 
     /// Keeps a managed team's invitations, and starts reading the teams of
-    /// each that covers more than that one, once per invitation.
+    /// each that covers more than that one, once per invitation, and the
+    /// account of each invited login, once per login.
     fn take_invitations(&mut self, slug: String, list: Vec<RawInvitation>) {
         for invitation in &list {
             if invitation.team_count != Some(1) && self.looked_up.insert(invitation.id) {
@@ -182,6 +189,12 @@ impl<'a> Reading<'a> {
                     invitation.id,
                 ));
             }
+            let Some(login) = invitation.login.as_deref().map(str::to_ascii_lowercase) else {
+                continue;
+            };
+            if self.accounts_looked_up.insert(login.clone()) {
+                self.running.spawn(read_account(self.client.clone(), login));
+            }
         }
         self.found.invitations.insert(slug, list);
     }
@@ -190,45 +203,17 @@ impl<'a> Reading<'a> {
 impl Found {
     /// Each team read, in slug order, with its direct members and pending
     /// invitations.
-    fn into_state(self, org: String) -> GithubState {
-        let teams = self
-            .teams
-            .iter()
+    fn into_state(mut self, org: String) -> GithubState {
+        let teams = std::mem::take(&mut self.teams)
+            .into_iter()
             .map(|(slug, team)| TeamState {
-                slug: slug.clone(),
-                parent: self.parents.get(slug).cloned().flatten(),
-                members: self.direct_members(team),
-                invitations: self.pending_invitations(slug),
+                parent: self.parents.get(&slug).cloned().flatten(),
+                members: team.members,
+                invitations: self.pending_invitations(&slug),
+                slug,
             })
             .collect();
         GithubState { org, teams }
-    }
-
-    /// Those `team` lists who are not listed through one of its children,
-    /// maintainers as maintainers, sorted by login.
-    fn direct_members(&self, team: &TeamRead) -> Vec<Member> {
-        let through_children: HashSet<&String> = team
-            .children
-            .iter()
-            .filter_map(|child| self.teams.get(child))
-            .flat_map(TeamRead::listed)
-            .collect();
-        let maintainers = team.maintainers.iter().map(|l| (l, TeamRole::Maintainer));
-        let members = team
-            .members
-            .iter()
-            .filter(|l| !team.maintainers.contains(*l))
-            .map(|l| (l, TeamRole::Member));
-        let mut direct: Vec<Member> = maintainers
-            .chain(members)
-            .filter(|(login, _)| !through_children.contains(login))
-            .map(|(login, role)| Member {
-                login: login.clone(),
-                role,
-            })
-            .collect();
-        direct.sort_by(|a, b| a.login.cmp(&b.login));
-        direct
     }
 
     /// The invitations pending for team `slug`, each with every team it
@@ -242,6 +227,10 @@ impl Found {
             .map(|raw| Invitation {
                 id: raw.id,
                 login: raw.login.as_ref().map(|l| l.to_ascii_lowercase()),
+                user_id: raw
+                    .login
+                    .as_ref()
+                    .and_then(|l| self.accounts.get(&l.to_ascii_lowercase()).copied()),
                 email: raw.email.clone(),
                 teams: match raw.team_count {
                     Some(1) => vec![slug.to_string()],
@@ -274,35 +263,29 @@ fn team_error(error: ApiError, org: &str, slug: &str, parent: Option<&str>) -> S
     }
 }
 
+/// A team's children first: they decide how its members are read.
 async fn read_team(
     client: Client,
     org: String,
     slug: String,
     parent: Option<String>,
 ) -> Result<Read, String> {
-    let base = format!("/orgs/{}/teams/{}", segment(&org), segment(&slug));
-    let members = format!("{base}/members?role=member");
-    let maintainers = format!("{base}/members?role=maintainer");
-    let children = format!("{base}/teams");
-    let (members, maintainers, children) = tokio::try_join!(
-        client.list::<Login>(&members),
-        client.list::<Login>(&maintainers),
-        client.list::<TeamRef>(&children),
-    )
-    .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?;
-    let logins = |list: Vec<Login>| -> BTreeSet<String> {
-        list.into_iter()
-            .map(|u| u.login.to_ascii_lowercase())
-            .collect()
-    };
+    let failed = |e| team_error(e, &org, &slug, parent.as_deref());
+    let children = format!("/orgs/{}/teams/{}/teams", segment(&org), segment(&slug));
+    let children: Vec<String> = client
+        .list::<TeamRef>(&children)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|t| t.slug.to_ascii_lowercase())
+        .collect();
+    let members = direct_members(&client, &org, &slug, !children.is_empty())
+        .await
+        .map_err(failed)?;
     Ok(Read::Team(TeamRead {
-        members: logins(members),
-        maintainers: logins(maintainers),
-        children: children
-            .into_iter()
-            .map(|t| t.slug.to_ascii_lowercase())
-            .collect(),
         slug,
+        members,
+        children,
     }))
 }
 
@@ -337,4 +320,20 @@ async fn read_invitation_teams(client: Client, org: String, id: u64) -> Result<R
             .map(|t| t.slug.to_ascii_lowercase())
             .collect(),
     ))
+}
+
+/// The account an invitation names by login. A login that no longer exists
+/// was renamed while the invitation was read.
+async fn read_account(client: Client, login: String) -> Result<Read, String> {
+    let path = format!("/users/{}", segment(&login));
+    let account: Account = client.get_json(&path).await.map_err(|e| {
+        if e.is_not_found() {
+            format!(
+                "the invited login {login} changed hands or was renamed while it was being read; run again ({e})"
+            )
+        } else {
+            e.to_string()
+        }
+    })?;
+    Ok(Read::Account(login, account.id))
 }
