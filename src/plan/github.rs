@@ -54,7 +54,7 @@ impl TeamScope<'_> {
     /// an organisation invitation whole, never one team of it.
     fn whole_invitation_note(&self) -> String {
         format!(
-            "; cancelling it withdraws their whole invitation to the {} organisation, not only to this team (GitHub cancels invitations whole)",
+            "; GitHub cancels invitations whole, so this withdraws their whole invitation to the {} organisation, not just to this team",
             self.org.to_ascii_lowercase()
         )
     }
