@@ -307,6 +307,23 @@ async fn a_read_that_keeps_failing_fails_the_observation() {
 }
 
 #[tokio::test]
+async fn a_graphql_read_that_keeps_failing_fails_the_observation_and_names_the_team() {
+    let world = world();
+    world.github.fail_requests("/graphql", 10, 502);
+    let live = connect(&world, Auth::Token);
+
+    let error = live.observe(&scope(&["admin"])).await.unwrap_err();
+
+    assert!(
+        error
+            .message
+            .contains("POST /graphql (the direct members of acme/admin"),
+        "{error}"
+    );
+    assert!(error.message.contains("no usable answer"), "{error}");
+}
+
+#[tokio::test]
 async fn revoking_a_membership_removes_it_between_two_audit_records() {
     let world = world();
     let live = connect(&world, Auth::Token);

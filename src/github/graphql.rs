@@ -8,7 +8,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::client::Client;
+use super::client::{Client, HeldSlot};
 use super::error::{ApiError, Problem};
 use super::request::{Verb, label};
 
@@ -49,12 +49,12 @@ struct QueryError {
     message: String,
 }
 
-/// Runs `query` with `variables`; `what` names it in messages ("the direct
-/// members of acme/admin").
+/// Runs `query` with `variables`, in `slot` when the caller holds one;
+/// `what` names it in messages ("the direct members of acme/admin").
 pub(super) async fn query<T: DeserializeOwned>(
     client: &Client,
-    query: &str,
-    variables: serde_json::Value,
+    (query, variables): (&str, serde_json::Value),
+    slot: Option<&HeldSlot<'_>>,
     what: &str,
 ) -> Result<T, ApiError> {
     let url = endpoint(client.api_base());
@@ -63,7 +63,7 @@ pub(super) async fn query<T: DeserializeOwned>(
         error
     };
     let body = serde_json::json!({ "query": query, "variables": variables });
-    let reply = client.post_json(&url, &body).await.map_err(named)?;
+    let reply = client.post_json(&url, &body, slot).await.map_err(named)?;
     let malformed = |detail: String| named(ApiError::malformed(Verb::Post, &url, detail));
     let answer: Answer<T> = serde_json::from_str(&reply.body)
         .map_err(|e| malformed(format!("not the expected GraphQL answer: {e}")))?;

@@ -130,7 +130,8 @@ struct PageInfo {
     end_cursor: Option<String>,
 }
 
-/// The team's direct members by GraphQL, every page of them.
+/// The team's direct members by GraphQL, every page of them, one after
+/// another in one read slot held throughout.
 pub(super) async fn immediate_members(
     client: &Client,
     org: &str,
@@ -139,9 +140,11 @@ pub(super) async fn immediate_members(
     let what = format!("the direct members of {org}/{slug}");
     let mut members = Vec::new();
     let mut after: Option<String> = None;
+    let slot = client.hold_read_slot().await;
     for _ in 0..MAX_PAGES {
         let variables = serde_json::json!({ "org": org, "slug": slug, "after": after });
-        let data: Data = graphql::query(client, IMMEDIATE_MEMBERS, variables, &what).await?;
+        let data: Data =
+            graphql::query(client, (IMMEDIATE_MEMBERS, variables), slot.as_ref(), &what).await?;
         let Some(team) = data.organization.and_then(|o| o.team) else {
             return Err(not_found(client, &what));
         };

@@ -47,15 +47,11 @@ struct RawInvitation {
     team_count: Option<u64>,
 }
 
-/// One team as read: its direct members and its direct children.
-struct TeamRead {
-    slug: String,
-    members: Vec<Member>,
-    children: Vec<String>,
-}
-
 enum Read {
-    Team(TeamRead),
+    /// A team's slug and its direct children's.
+    Children(String, Vec<String>),
+    /// A team's slug and its direct members.
+    Members(String, Vec<Member>),
     Invitations(String, Vec<RawInvitation>),
     InvitationTeams(u64, Vec<String>),
     /// An invited login (lower case) and the id of the account holding it.
@@ -91,7 +87,8 @@ fn managed_teams(scope: &GithubScope) -> Vec<String> {
 struct Found {
     /// Every team read or being read, with its parent once a listing names it.
     parents: HashMap<String, Option<String>>,
-    teams: BTreeMap<String, TeamRead>,
+    /// The direct members of every team read.
+    members: BTreeMap<String, Vec<Member>>,
     invitations: BTreeMap<String, Vec<RawInvitation>>,
     invitation_teams: HashMap<u64, Vec<String>>,
     /// Invited logins (lower case) to their accounts' ids.
@@ -125,7 +122,7 @@ impl<'a> Reading<'a> {
         progress::teams_found(managed.len());
         for slug in managed {
             reading.found.parents.insert(slug.clone(), None);
-            reading.spawn_team(slug, None);
+            reading.spawn_children(slug, None);
             reading.running.spawn(read_invitations(
                 client.clone(),
                 org.to_string(),
@@ -139,7 +136,11 @@ impl<'a> Reading<'a> {
     async fn finish(mut self) -> Result<Found, String> {
         while let Some(joined) = self.running.join_next().await {
             match joined.map_err(|e| format!("a GitHub read stopped unexpectedly: {e}"))?? {
-                Read::Team(team) => self.take_team(team),
+                Read::Children(slug, children) => self.take_children(slug, children),
+                Read::Members(slug, members) => {
+                    progress::team_read();
+                    self.found.members.insert(slug, members);
+                }
                 Read::Invitations(slug, list) => self.take_invitations(slug, list),
                 Read::InvitationTeams(id, slugs) => {
                     self.found.invitation_teams.insert(id, slugs);
@@ -152,8 +153,8 @@ impl<'a> Reading<'a> {
         Ok(self.found)
     }
 
-    fn spawn_team(&mut self, slug: &str, parent: Option<&str>) {
-        self.running.spawn(read_team(
+    fn spawn_children(&mut self, slug: &str, parent: Option<&str>) {
+        self.running.spawn(read_children(
             self.client.clone(),
             self.org.to_string(),
             slug.to_string(),
@@ -161,20 +162,24 @@ impl<'a> Reading<'a> {
         ));
     }
 
-    /// Keeps a team, and starts reading each child not seen before.
-    fn take_team(&mut self, team: TeamRead) {
-        for child in &team.children {
-            let known = self.found.parents.contains_key(child);
-            self.found
-                .parents
-                .insert(child.clone(), Some(team.slug.clone()));
+    /// Starts reading a team's members, the way its children call for, and
+    /// each child not seen before.
+    fn take_children(&mut self, slug: String, children: Vec<String>) {
+        self.running.spawn(read_members(
+            self.client.clone(),
+            self.org.to_string(),
+            slug.clone(),
+            self.found.parents.get(&slug).cloned().flatten(),
+            !children.is_empty(),
+        ));
+        for child in children {
+            let known = self.found.parents.contains_key(&child);
+            self.found.parents.insert(child.clone(), Some(slug.clone()));
             if !known {
                 progress::teams_found(1);
-                self.spawn_team(child, Some(&team.slug));
+                self.spawn_children(&child, Some(&slug));
             }
         }
-        progress::team_read();
-        self.found.teams.insert(team.slug.clone(), team);
     }
 
     /// Keeps a managed team's invitations, and starts reading the teams of
@@ -204,11 +209,11 @@ impl Found {
     /// Each team read, in slug order, with its direct members and pending
     /// invitations.
     fn into_state(mut self, org: String) -> GithubState {
-        let teams = std::mem::take(&mut self.teams)
+        let teams = std::mem::take(&mut self.members)
             .into_iter()
-            .map(|(slug, team)| TeamState {
+            .map(|(slug, members)| TeamState {
                 parent: self.parents.get(&slug).cloned().flatten(),
-                members: team.members,
+                members,
                 invitations: self.pending_invitations(&slug),
                 slug,
             })
@@ -263,30 +268,35 @@ fn team_error(error: ApiError, org: &str, slug: &str, parent: Option<&str>) -> S
     }
 }
 
-/// A team's children first: they decide how its members are read.
-async fn read_team(
+/// A team's children, read first: they decide how its members are read.
+async fn read_children(
     client: Client,
     org: String,
     slug: String,
     parent: Option<String>,
 ) -> Result<Read, String> {
-    let failed = |e| team_error(e, &org, &slug, parent.as_deref());
-    let children = format!("/orgs/{}/teams/{}/teams", segment(&org), segment(&slug));
-    let children: Vec<String> = client
-        .list::<TeamRef>(&children)
+    let path = format!("/orgs/{}/teams/{}/teams", segment(&org), segment(&slug));
+    let children = client
+        .list::<TeamRef>(&path)
         .await
-        .map_err(failed)?
+        .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?
         .into_iter()
         .map(|t| t.slug.to_ascii_lowercase())
         .collect();
-    let members = direct_members(&client, &org, &slug, !children.is_empty())
+    Ok(Read::Children(slug, children))
+}
+
+async fn read_members(
+    client: Client,
+    org: String,
+    slug: String,
+    parent: Option<String>,
+    has_children: bool,
+) -> Result<Read, String> {
+    let members = direct_members(&client, &org, &slug, has_children)
         .await
-        .map_err(failed)?;
-    Ok(Read::Team(TeamRead {
-        slug,
-        members,
-        children,
-    }))
+        .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?;
+    Ok(Read::Members(slug, members))
 }
 
 async fn read_invitations(client: Client, org: String, slug: String) -> Result<Read, String> {
