@@ -54,7 +54,7 @@ impl Removal {
             Revocation::TeamMembership { org, team, login } => Some(Removal {
                 target: github_target(org, team),
                 principal: login.to_ascii_lowercase(),
-                path: membership_path(org, team, login),
+                path: verify::membership_path(org, team, login),
             }),
             Revocation::Invitation { org, invitation_id } => Some(Removal {
                 target: format!(
@@ -166,13 +166,4 @@ async fn remove(
             Some("an IAM revocation was sent to the GitHub revoker".into()),
         ),
     }
-}
-
-/// A person's membership of a team, direct or pending.
-fn membership_path(org: &str, team: &str, login: &str) -> String {
-    format!(
-        "{}/memberships/{}",
-        verify::team_path(org, team),
-        segment(login)
-    )
 }

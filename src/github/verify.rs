@@ -38,8 +38,10 @@ pub(super) async fn membership_gone(
     target: &str,
     answered_404: bool,
 ) -> Verdict {
-    let path = format!("{}/memberships/{}", team_path(org, team), segment(login));
-    match client.get_json::<Membership>(&path).await {
+    match client
+        .get_json::<Membership>(&membership_path(org, team, login))
+        .await
+    {
         Err(e) if e.is_not_found() && answered_404 => {
             team_still_exists(client, org, team, target).await
         }
@@ -114,6 +116,12 @@ pub(super) async fn invitation_gone(client: &Client, org: &str, id: u64) -> Verd
     }
 }
 
-pub(super) fn team_path(org: &str, team: &str) -> String {
+fn team_path(org: &str, team: &str) -> String {
     format!("/orgs/{}/teams/{}", segment(org), segment(team))
+}
+
+/// A person's membership of a team, direct or pending: what a removal
+/// deletes and its verification reads.
+pub(super) fn membership_path(org: &str, team: &str, login: &str) -> String {
+    format!("{}/memberships/{}", team_path(org, team), segment(login))
 }
