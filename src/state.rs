@@ -52,6 +52,10 @@ pub struct Member {
     pub login: String,
     #[serde(default)]
     pub role: TeamRole,
+    /// The account's numeric id, which survives a change of login (absent
+    /// from snapshots taken before lapse read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +78,10 @@ pub struct Invitation {
     /// Slugs of every team the invitation covers, managed or not.
     #[serde(default)]
     pub teams: Vec<String>,
+    /// The invited account's numeric id, when the invitation names an
+    /// account (absent from snapshots taken before lapse read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

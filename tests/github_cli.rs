@@ -33,12 +33,25 @@ fn plan_reports_direct_members_child_teams_and_invitations() {
         via_child.contains("child team github:acme/admin-oncall"),
         "{via_child}"
     );
-    // dave is listed in admin directly and through admin-oncall: read as
-    // through the child, so lapse leaves the admin membership alone.
-    let both = finding(&report, "admin", "dave")["reason"]
-        .as_str()
-        .unwrap();
-    assert!(both.contains("github:acme/admin-oncall"), "{both}");
+    // dave is in admin directly and through admin-oncall: GraphQL tells the
+    // two apart, so the direct membership is revoked and the one through
+    // the child team reported.
+    let dave: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "github:acme/admin" && f["principal"] == "dave")
+        .map(|f| (f["action"].as_str().unwrap(), f["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(dave.len(), 2, "{dave:?}");
+    assert_eq!(dave[0], ("revoke", "not in the roster"));
+    assert_eq!(dave[1].0, "none");
+    assert!(
+        dave[1]
+            .1
+            .contains("held through child team github:acme/admin-oncall"),
+        "{dave:?}"
+    );
     let grandchild = finding(&report, "admin", "nina")["reason"]
         .as_str()
         .unwrap();
@@ -64,11 +77,27 @@ fn a_plan_makes_exactly_the_requests_it_needs_and_counts_them() {
     assert_eq!(run.report()["api_calls"]["github"], WORLD_PLAN_REQUESTS);
     assert_eq!(world.github.request_count() as u64, WORLD_PLAN_REQUESTS);
     let requests = world.github.requests();
-    assert!(
-        requests
-            .iter()
-            .all(|r| r.status == 200 && r.path_and_query.contains("per_page=100")),
-        "{requests:#?}"
+    assert!(requests.iter().all(|r| r.status == 200), "{requests:#?}");
+    // Listings at 100 a page; the accounts of eve, frank and grace; the
+    // direct members of the two teams with children, by GraphQL.
+    let (listings, rest): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .partition(|r| r.path_and_query.contains("per_page=100"));
+    assert_eq!(listings.len() as u64, WORLD_PLAN_READS - 3);
+    let mut rest: Vec<(&str, &str)> = rest
+        .iter()
+        .map(|r| (r.method.as_str(), r.path_and_query.as_str()))
+        .collect();
+    rest.sort();
+    assert_eq!(
+        rest,
+        [
+            ("GET", "/users/eve"),
+            ("GET", "/users/frank"),
+            ("GET", "/users/grace"),
+            ("POST", "/graphql"),
+            ("POST", "/graphql"),
+        ]
     );
     // Invitations covering one team need no lookup.
     assert_eq!(
@@ -109,8 +138,9 @@ fn a_team_of_hundreds_is_read_page_by_page() {
     let member_pages = world.github.count_requests(|r| {
         r.path_and_query.contains("/members") && r.path_and_query.contains("role=member")
     });
-    // deploy: 263 members in 3 pages; admin and its two children: 1 each.
-    assert_eq!(member_pages, 6);
+    // deploy: 263 members in 3 pages; admin-oncall-nights: 1 (admin and
+    // admin-oncall have child teams, so GraphQL reads their members).
+    assert_eq!(member_pages, 4);
     assert_eq!(
         report["api_calls"]["github"],
         WORLD_PLAN_REQUESTS + 2,
@@ -140,7 +170,11 @@ fn plan_with_a_github_app_follows_pages_with_the_installation_token() {
         .iter()
         .filter(|f| f["target"] == "github:acme/admin" && f["kind"] == "unexpected")
         .count();
-    assert_eq!(on_admin, 150 + 4, "the crowd, mallory, bob, dave and nina");
+    assert_eq!(
+        on_admin,
+        150 + 5,
+        "the crowd, mallory, bob, nina, and dave directly and through admin-oncall"
+    );
     assert_eq!(world.github.installation_tokens_issued(), 1);
     assert_eq!(world.github.count_requests(|r| r.status == 401), 0);
     // The token exchange is a request too.
@@ -155,7 +189,8 @@ fn plan_with_a_github_app_follows_pages_with_the_installation_token() {
 #[test]
 fn server_errors_are_retried_and_counted() {
     let world = world();
-    world.github.fail_requests("/teams/admin/members", 2, 502);
+    world.github.fail_requests("/teams/deploy/members", 1, 502);
+    world.github.fail_requests("/graphql", 1, 502);
     world.github.fail_requests("/invitations", 1, 503);
     let files = files(world.github.base_url(), Auth::Token, ROSTER);
 
@@ -364,13 +399,18 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
     for (team, who) in [("admin", "mallory"), ("admin", "eve"), ("deploy", "carol")] {
         assert_eq!(finding(&report, team, who)["result"], "done", "{report:#}");
     }
+    let dave = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["principal"] == "dave" && f["action"] == "revoke")
+        .unwrap();
+    assert_eq!(dave["result"], "done", "{report:#}");
     let github = &world.github;
     assert_eq!(
         github.direct_members(ORG, "admin"),
-        vec![
-            ("alice".to_owned(), Role::Maintainer),
-            ("dave".to_owned(), Role::Member)
-        ]
+        vec![("alice".to_owned(), Role::Maintainer)],
+        "dave's direct membership is gone"
     );
     assert_eq!(
         github.direct_members(ORG, "admin-oncall"),
@@ -383,17 +423,19 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
     assert_eq!(github.direct_members(ORG, "social").len(), 1);
     let open: Vec<u64> = github.invitations(ORG).iter().map(|i| i.id).collect();
     assert_eq!(open, vec![world.frank, world.grace]);
-    assert_eq!(github.count_requests(|r| r.method == "DELETE"), 3);
+    assert_eq!(github.count_requests(|r| r.method == "DELETE"), 4);
     assert_eq!(
         report["api_calls"]["github"],
-        WORLD_PLAN_REQUESTS + 3,
-        "the plan's reads and one DELETE per revocation"
+        WORLD_PLAN_REQUESTS + 4 + 5,
+        "the plan's reads, one DELETE per revocation, and each read back: \
+         a GET per revocation, and for dave, whom the membership read still \
+         shows through admin-oncall, admin's direct members"
     );
 
     // Applying again finds nothing left to revoke.
     let again = lapse("apply", &files.config(), Some(TOKEN), &["--yes"]);
     again.assert_code(0);
-    assert_eq!(github.count_requests(|r| r.method == "DELETE"), 3);
+    assert_eq!(github.count_requests(|r| r.method == "DELETE"), 4);
 }
 
 /// Points the config's roster at `source` instead of the local file.

@@ -78,10 +78,12 @@ fn scope(teams: &[&str]) -> GithubScope {
     }
 }
 
-fn member(login: &str, role: TeamRole) -> Member {
+/// A member as observed: with the id of the account the fake gave them.
+fn member(world: &World, login: &str, role: TeamRole) -> Member {
     Member {
         login: login.into(),
         role,
+        id: world.github.user_id(login),
     }
 }
 
@@ -125,30 +127,29 @@ async fn observation_gives_direct_members_every_descendant_and_whole_invitations
 
     let state = live.observe(&scope(&["deploy", "admin"])).await.unwrap();
 
+    let member = |login, role| member(&world, login, role);
+    let invitation = |id, login: &str, teams: &[&str]| Invitation {
+        id,
+        login: Some(login.into()),
+        email: None,
+        teams: teams.iter().map(|t| t.to_string()).collect(),
+        user_id: world.github.user_id(login),
+    };
     let want = GithubState {
         org: ORG.into(),
         teams: vec![
             TeamState {
                 slug: "admin".into(),
                 parent: None,
-                // dave is also in admin-oncall, so he reads as a member through it.
+                // dave is in admin-oncall too, and still a direct member here.
                 members: vec![
                     member("alice", TeamRole::Maintainer),
+                    member("dave", TeamRole::Member),
                     member("mallory", TeamRole::Member),
                 ],
                 invitations: vec![
-                    Invitation {
-                        id: world.eve,
-                        login: Some("eve".into()),
-                        email: None,
-                        teams: vec!["admin".into()],
-                    },
-                    Invitation {
-                        id: world.frank,
-                        login: Some("frank".into()),
-                        email: None,
-                        teams: vec!["admin".into(), "social".into()],
-                    },
+                    invitation(world.eve, "eve", &["admin"]),
+                    invitation(world.frank, "frank", &["admin", "social"]),
                 ],
             },
             TeamState {
@@ -174,15 +175,18 @@ async fn observation_gives_direct_members_every_descendant_and_whole_invitations
                     member("bob", TeamRole::Member),
                     member("carol", TeamRole::Member),
                 ],
-                invitations: vec![Invitation {
-                    id: world.grace,
-                    login: Some("grace".into()),
-                    email: None,
-                    teams: vec!["deploy".into()],
-                }],
+                invitations: vec![invitation(world.grace, "grace", &["deploy"])],
             },
         ],
     };
+    assert!(
+        state
+            .teams
+            .iter()
+            .flat_map(|t| &t.members)
+            .all(|m| m.id.is_some()),
+        "every member's account id is read"
+    );
     assert_eq!(state, want);
     assert_eq!(ObserveGithub::requests(&live), WORLD_PLAN_REQUESTS);
     assert_eq!(world.github.request_count() as u64, WORLD_PLAN_REQUESTS);
@@ -256,8 +260,9 @@ async fn the_pages_of_a_long_team_after_the_first_are_read_at_once() {
     assert!(!first.0.contains("&page="), "{}", first.0);
     let spread = rest.last().unwrap().1 - rest[0].1;
     assert!(spread < latency, "pages 2-8 arrived over {spread:?}");
-    // With the maintainers, child teams and invitations: each page once.
-    assert_eq!(ObserveGithub::requests(&live), 8 + 3);
+    // With the maintainers, child teams, invitations and grace's account:
+    // each page once.
+    assert_eq!(ObserveGithub::requests(&live), 8 + 4);
 }
 
 #[tokio::test]
@@ -299,6 +304,23 @@ async fn a_read_that_keeps_failing_fails_the_observation() {
         error.message.contains("no usable answer after 5 attempts"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_graphql_read_that_keeps_failing_fails_the_observation_and_names_the_team() {
+    let world = world();
+    world.github.fail_requests("/graphql", 10, 502);
+    let live = connect(&world, Auth::Token);
+
+    let error = live.observe(&scope(&["admin"])).await.unwrap_err();
+
+    assert!(
+        error
+            .message
+            .contains("POST /graphql (the direct members of acme/admin"),
+        "{error}"
+    );
+    assert!(error.message.contains("no usable answer"), "{error}");
 }
 
 #[tokio::test]
@@ -501,7 +523,11 @@ async fn a_failed_write_is_retried_and_a_refused_one_does_not_stop_the_rest() {
     );
     assert_eq!(world.github.invitations(ORG).len(), 2);
     assert_eq!(deletes(&world).len(), 4, "mallory twice, carol, eve");
-    assert_eq!(Act::requests(&live), 4);
+    assert_eq!(
+        Act::requests(&live),
+        4 + 2,
+        "the DELETEs, and a read back of each one answered"
+    );
 }
 
 #[tokio::test]
@@ -636,6 +662,15 @@ fn statuses_since(world: &World, from: usize) -> Vec<u16> {
         .collect()
 }
 
+/// `GET`s logged from `from` on, by status: the reads that can be 304s.
+fn read_statuses_since(world: &World, from: usize) -> Vec<u16> {
+    world.github.requests()[from..]
+        .iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.status)
+        .collect()
+}
+
 #[tokio::test]
 async fn unchanged_teams_are_read_again_with_304s_that_cost_no_rate_limit() {
     let world = world();
@@ -647,7 +682,8 @@ async fn unchanged_teams_are_read_again_with_304s_that_cost_no_rate_limit() {
     let used_first = world.github.rate_limit().used;
     assert_eq!(first.client().requests(), WORLD_PLAN_REQUESTS);
     assert_eq!(first.client().not_modified(), 0);
-    assert_eq!(used_first, WORLD_PLAN_REQUESTS);
+    assert_eq!(used_first, WORLD_PLAN_READS);
+    assert_eq!(world.github.graphql_rate_limit().used, WORLD_PLAN_QUERIES);
 
     // The next cycle: a new client, the same cache.
     let logged = world.github.request_count();
@@ -662,14 +698,22 @@ async fn unchanged_teams_are_read_again_with_304s_that_cost_no_rate_limit() {
         WORLD_PLAN_REQUESTS,
         "a 304 is still a request"
     );
-    assert_eq!(second.client().not_modified(), WORLD_PLAN_REQUESTS);
-    assert!(statuses_since(&world, logged).iter().all(|&s| s == 304));
+    // Every GET comes back 304; GraphQL has no conditional reads, so the
+    // direct members of the teams with children are asked for again.
+    assert_eq!(second.client().not_modified(), WORLD_PLAN_READS);
+    let reads = read_statuses_since(&world, logged);
+    assert_eq!(reads.len() as u64, WORLD_PLAN_READS);
+    assert!(reads.iter().all(|&s| s == 304), "{reads:?}");
     assert_eq!(
         world.github.rate_limit().used,
         used_first,
         "304s cost no rate limit"
     );
-    assert_eq!(cache.not_modified_total(), WORLD_PLAN_REQUESTS);
+    assert_eq!(
+        world.github.graphql_rate_limit().used,
+        2 * WORLD_PLAN_QUERIES
+    );
+    assert_eq!(cache.not_modified_total(), WORLD_PLAN_READS);
 
     // A change is seen at once, and only the page that changed costs.
     world
@@ -680,8 +724,12 @@ async fn unchanged_teams_are_read_again_with_304s_that_cost_no_rate_limit() {
     let third = connect_cached(&world, &cache);
     let changed = third.observe(&teams).await.unwrap();
     let deploy = changed.teams.iter().find(|t| t.slug == "deploy").unwrap();
-    assert!(deploy.members.contains(&member("zoe", TeamRole::Member)));
-    assert_eq!(third.client().not_modified(), WORLD_PLAN_REQUESTS - 1);
+    assert!(
+        deploy
+            .members
+            .contains(&member(&world, "zoe", TeamRole::Member))
+    );
+    assert_eq!(third.client().not_modified(), WORLD_PLAN_READS - 1);
     assert_eq!(world.github.rate_limit().used, used_first + 1);
 }
 

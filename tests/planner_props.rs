@@ -192,6 +192,7 @@ fn build(world: &World) -> (Roster, Actual) {
             login: Some(login(*who, n)),
             email: None,
             teams: covers.clone(),
+            user_id: None,
         };
         for team in teams.iter_mut().filter(|t| covers.contains(&t.slug)) {
             team.invitations.push(inv.clone());

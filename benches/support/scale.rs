@@ -96,6 +96,7 @@ pub fn actual(people: usize) -> Actual {
                 teams[l * 2 + k].push(Member {
                     login: format!("user{i}"),
                     role: TeamRole::Member,
+                    id: None,
                 });
                 roles[l * 2 + k].push(format!("arn:aws:iam::100000000000:user/user{i}"));
             }
@@ -104,6 +105,7 @@ pub fn actual(people: usize) -> Actual {
             teams[i % (LEVELS * 2)].push(Member {
                 login: format!("stranger{i}"),
                 role: TeamRole::Member,
+                id: None,
             });
             roles[i % (LEVELS * 2)].push(format!("arn:aws:iam::100000000000:user/stranger{i}"));
         }

@@ -1,12 +1,14 @@
 //! Revoking on GitHub: removing a direct team membership, or cancelling a
-//! pending invitation. One request at a time, paced (see
+//! pending invitation. One write at a time, paced (see
 //! [`super::client::WRITE_PACING_ENV`]), each between an audit intent and an
-//! audit result. A grant already gone counts as revoked.
+//! audit result, and each read back before it counts as done (`verify`). A
+//! grant already gone counts as revoked.
 
 use std::collections::HashMap;
 
 use super::client::Client;
 use super::request::segment;
+use super::verify;
 use crate::model::{Outcome, Revocation, System, github_target};
 use crate::system::{ActResult, AuditEvent, AuditSink, Planned};
 
@@ -52,7 +54,7 @@ impl Removal {
             Revocation::TeamMembership { org, team, login } => Some(Removal {
                 target: github_target(org, team),
                 principal: login.to_ascii_lowercase(),
-                path: membership_path(org, team, login),
+                path: verify::membership_path(org, team, login),
             }),
             Revocation::Invitation { org, invitation_id } => Some(Removal {
                 target: format!(
@@ -133,67 +135,35 @@ fn reasons(planned: &[Planned]) -> String {
     reasons.join("; ")
 }
 
-/// Sends the `DELETE`. A 404 means the grant is already gone, once a
-/// membership's team is known to still exist.
+/// Sends the `DELETE`, then reads the grant back: only that read decides.
+/// A 404 to the `DELETE` is no failure (the grant may be gone already), and
+/// no proof either.
 async fn remove(
     client: &Client,
     revocation: &Revocation,
     removal: &Removal,
 ) -> (Outcome, Option<String>) {
-    match client.delete(&removal.path).await {
-        Ok(_) => (Outcome::Done, None),
-        Err(e) if e.is_not_found() => match revocation {
-            Revocation::TeamMembership { org, team, .. } => {
-                confirm_membership_gone(client, org, team, &removal.target).await
-            }
-            _ => {
+    let answered_404 = match client.delete(&removal.path).await {
+        Ok(_) => false,
+        Err(e) if e.is_not_found() => true,
+        Err(e) => return (Outcome::Failed, Some(e.to_string())),
+    };
+    match revocation {
+        Revocation::TeamMembership { org, team, login } => {
+            verify::membership_gone(client, (org, team, login), &removal.target, answered_404).await
+        }
+        Revocation::Invitation { org, invitation_id } => {
+            if answered_404 {
                 tracing::info!(
                     target = %removal.target,
                     "the invitation was already accepted or cancelled; an accepted one shows up as a membership next run"
                 );
-                (Outcome::Done, None)
             }
-        },
-        Err(e) => (Outcome::Failed, Some(e.to_string())),
-    }
-}
-
-/// A membership DELETE answered 404: the person holds no direct or pending
-/// membership, unless the team itself is gone. Says which.
-async fn confirm_membership_gone(
-    client: &Client,
-    org: &str,
-    team: &str,
-    target: &str,
-) -> (Outcome, Option<String>) {
-    match client
-        .get_json::<serde_json::Value>(&team_path(org, team))
-        .await
-    {
-        Ok(_) => {
-            tracing::info!(target = %target, "the membership was already gone");
-            (Outcome::Done, None)
+            verify::invitation_gone(client, org, *invitation_id).await
         }
-        Err(e) if e.is_not_found() => (
+        Revocation::TrustPrincipal { .. } => (
             Outcome::Failed,
-            Some(format!(
-                "team {target} no longer exists (or lapse's credentials cannot see it), so the membership could be neither removed nor confirmed gone"
-            )),
-        ),
-        Err(e) => (
-            Outcome::Failed,
-            Some(format!(
-                "GitHub found no such membership, and checking that team {target} still exists failed: {e}"
-            )),
+            Some("an IAM revocation was sent to the GitHub revoker".into()),
         ),
     }
-}
-
-fn team_path(org: &str, team: &str) -> String {
-    format!("/orgs/{}/teams/{}", segment(org), segment(team))
-}
-
-/// A person's membership of a team, direct or pending.
-fn membership_path(org: &str, team: &str, login: &str) -> String {
-    format!("{}/memberships/{}", team_path(org, team), segment(login))
 }

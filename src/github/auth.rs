@@ -191,6 +191,7 @@ impl App {
                 accept: JSON,
                 body: Some(&body),
                 as_app: true,
+                in_held_slot: false,
             })
             .await?;
         let minted: Minted = serde_json::from_str(&reply.body)

@@ -25,6 +25,7 @@ pub use super::error::{ApiError, Problem};
 pub use super::paging::PER_PAGE;
 use super::request::JSON;
 pub(crate) use super::request::Reply;
+pub(crate) use super::transport::HeldSlot;
 pub use super::transport::WRITE_PACING_ENV;
 
 /// A GitHub client for one run. Cheap to clone; clones share the request
@@ -127,6 +128,35 @@ impl Client {
         self.send(&Call::get(path, accept)).await
     }
 
+    /// A `POST` that reads (a GraphQL query): concurrent with other reads,
+    /// never cached. `held`: sent in a slot the caller holds
+    /// ([`Client::hold_read_slot`]).
+    pub(crate) async fn post_json(
+        &self,
+        uri: &str,
+        body: &serde_json::Value,
+        held: Option<&HeldSlot<'_>>,
+    ) -> Result<Reply, ApiError> {
+        self.send(&Call {
+            verb: Verb::Post,
+            uri,
+            accept: JSON,
+            body: Some(body),
+            as_app: false,
+            in_held_slot: held.is_some(),
+        })
+        .await
+    }
+
+    /// A read slot to keep from one page to the next, for a listing whose
+    /// pages can only be read one after another (a GraphQL cursor): waiting
+    /// for a slot before each page would put every page behind all the
+    /// reads queued meanwhile. `None` when as many listings as may hold one
+    /// already do; their pages then wait like any read.
+    pub(crate) async fn hold_read_slot(&self) -> Option<HeldSlot<'_>> {
+        self.inner.transport.hold_read_slot().await
+    }
+
     /// A `DELETE`, serial with every other write and paced after the last.
     pub(crate) async fn delete(&self, path: &str) -> Result<Reply, ApiError> {
         self.send(&Call {
@@ -135,6 +165,7 @@ impl Client {
             accept: JSON,
             body: None,
             as_app: false,
+            in_held_slot: false,
         })
         .await
     }

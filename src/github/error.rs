@@ -29,6 +29,12 @@ pub enum Problem {
     Unavailable { attempts: u32, last: String },
     /// An answer lapse cannot read.
     Malformed(String),
+    /// GraphQL's `errors`, which GitHub sends inside a 200 answer: `kind` is
+    /// the first error's `type` (`NOT_FOUND`, `RATE_LIMITED`, ...).
+    Graphql {
+        kind: Option<String>,
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -39,8 +45,13 @@ impl ApiError {
         }
     }
 
+    /// A 404, or GraphQL's NOT_FOUND.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        match &self.problem {
+            Problem::Status { status, .. } => *status == 404,
+            Problem::Graphql { kind, .. } => kind.as_deref() == Some("NOT_FOUND"),
+            _ => false,
+        }
     }
 
     /// An answer to `verb uri` that lapse cannot read.
@@ -83,6 +94,10 @@ impl fmt::Display for ApiError {
                 "no usable answer after {attempts} attempts (last: {last})"
             ),
             Problem::Malformed(detail) => write!(f, "unexpected answer: {detail}"),
+            Problem::Graphql { kind, message } => match kind {
+                Some(kind) => write!(f, "GitHub's GraphQL API answered {kind}: {message}"),
+                None => write!(f, "GitHub's GraphQL API answered: {message}"),
+            },
         }
     }
 }

@@ -8,13 +8,17 @@
 //! installation tokens), `transport` (sending, pacing, time limits, retries),
 //! `rate_limit`, `verdict` (what an answer calls for), `paging` (whole
 //! listings), `conditional` (ETag reads through a [`ResponseCache`]),
-//! `request` and `error` (what is sent, and how it fails).
+//! `graphql` (queries, where REST cannot tell), `members` (a team's direct
+//! members), `verify` (reading back what a revocation removed), `request`
+//! and `error` (what is sent, and how it fails).
 
 pub mod act;
 mod auth;
 pub mod client;
 mod conditional;
 mod error;
+mod graphql;
+mod members;
 pub mod observe;
 mod paging;
 mod rate_limit;
@@ -23,6 +27,7 @@ pub mod response_cache;
 pub mod roster_source;
 mod transport;
 mod verdict;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,33 +1,37 @@
 //! Reading the managed teams: each one and every team below it, with direct
-//! members and their roles, and the managed teams' pending invitations with
-//! every team each invitation covers.
+//! members, their roles and account ids, and the managed teams' pending
+//! invitations with every team each invitation covers and the invited
+//! account's id.
 //!
-//! GitHub lists a child team's members as members of its parent, so a team's
-//! direct members are those listed for it minus everyone listed for its
-//! direct children. Someone who is both a direct member and in a child team
-//! therefore reads as a member through the child: lapse then does not revoke
-//! the parent membership, erring toward leaving access rather than removing
-//! it on a guess.
+//! GitHub's REST listing of a team includes its child teams' members, so a
+//! team's child teams are read first: a team without any is then listed
+//! over REST, one with children over GraphQL, which alone tells a direct
+//! membership from one through a child team (see `members`). Someone who is
+//! both a direct member and in a child team is therefore seen as both.
 //!
-//! The requests are the least this needs: per team read, its pages of
-//! `role=member` and `role=maintainer` members and of child teams; per
-//! managed team, its pages of invitations; per invitation covering more than
-//! one team, the pages of its teams (once, however many teams list it).
+//! The requests are the least this needs: per team read, its pages of child
+//! teams, then either its pages of `role=member` and `role=maintainer`
+//! members (no children) or its pages of direct members by GraphQL; per
+//! managed team, its pages of invitations; per invitation covering more
+//! than one team, the pages of its teams (once, however many teams list
+//! it); per invited login, the account (`GET /users/LOGIN`), since an
+//! invitation names the login but not the account's id.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use super::client::{ApiError, Client};
+use super::members::direct_members;
 use super::request::segment;
 use crate::progress;
-use crate::state::{GithubState, Invitation, Member, TeamRole, TeamState};
+use crate::state::{GithubState, Invitation, Member, TeamState};
 use crate::system::GithubScope;
 
 #[derive(Deserialize)]
-struct Login {
-    login: String,
+struct Account {
+    id: u64,
 }
 
 #[derive(Deserialize)]
@@ -43,25 +47,15 @@ struct RawInvitation {
     team_count: Option<u64>,
 }
 
-/// One team as GitHub lists it: everyone it lists (child teams' members
-/// included), by role, and its direct children.
-struct TeamRead {
-    slug: String,
-    members: BTreeSet<String>,
-    maintainers: BTreeSet<String>,
-    children: Vec<String>,
-}
-
-impl TeamRead {
-    fn listed(&self) -> impl Iterator<Item = &String> {
-        self.members.iter().chain(&self.maintainers)
-    }
-}
-
 enum Read {
-    Team(TeamRead),
+    /// A team's slug and its direct children's.
+    Children(String, Vec<String>),
+    /// A team's slug and its direct members.
+    Members(String, Vec<Member>),
     Invitations(String, Vec<RawInvitation>),
     InvitationTeams(u64, Vec<String>),
+    /// An invited login (lower case) and the id of the account holding it.
+    Account(String, u64),
 }
 
 /// Reads the scope, at most `github.concurrency` requests at a time. Any read
@@ -93,9 +87,12 @@ fn managed_teams(scope: &GithubScope) -> Vec<String> {
 struct Found {
     /// Every team read or being read, with its parent once a listing names it.
     parents: HashMap<String, Option<String>>,
-    teams: BTreeMap<String, TeamRead>,
+    /// The direct members of every team read.
+    members: BTreeMap<String, Vec<Member>>,
     invitations: BTreeMap<String, Vec<RawInvitation>>,
     invitation_teams: HashMap<u64, Vec<String>>,
+    /// Invited logins (lower case) to their accounts' ids.
+    accounts: HashMap<String, u64>,
 }
 
 /// The reads in flight, and the ones they lead to: a team's children, and
@@ -106,6 +103,8 @@ struct Reading<'a> {
     running: JoinSet<Result<Read, String>>,
     /// Invitations whose teams are being read or were read.
     looked_up: HashSet<u64>,
+    /// Invited logins whose accounts are being read or were read.
+    accounts_looked_up: HashSet<String>,
     found: Found,
 }
 
@@ -117,12 +116,13 @@ impl<'a> Reading<'a> {
             org,
             running: JoinSet::new(),
             looked_up: HashSet::new(),
+            accounts_looked_up: HashSet::new(),
             found: Found::default(),
         };
         progress::teams_found(managed.len());
         for slug in managed {
             reading.found.parents.insert(slug.clone(), None);
-            reading.spawn_team(slug, None);
+            reading.spawn_children(slug, None);
             reading.running.spawn(read_invitations(
                 client.clone(),
                 org.to_string(),
@@ -136,18 +136,25 @@ impl<'a> Reading<'a> {
     async fn finish(mut self) -> Result<Found, String> {
         while let Some(joined) = self.running.join_next().await {
             match joined.map_err(|e| format!("a GitHub read stopped unexpectedly: {e}"))?? {
-                Read::Team(team) => self.take_team(team),
+                Read::Children(slug, children) => self.take_children(slug, children),
+                Read::Members(slug, members) => {
+                    progress::team_read();
+                    self.found.members.insert(slug, members);
+                }
                 Read::Invitations(slug, list) => self.take_invitations(slug, list),
                 Read::InvitationTeams(id, slugs) => {
                     self.found.invitation_teams.insert(id, slugs);
+                }
+                Read::Account(login, id) => {
+                    self.found.accounts.insert(login, id);
                 }
             }
         }
         Ok(self.found)
     }
 
-    fn spawn_team(&mut self, slug: &str, parent: Option<&str>) {
-        self.running.spawn(read_team(
+    fn spawn_children(&mut self, slug: &str, parent: Option<&str>) {
+        self.running.spawn(read_children(
             self.client.clone(),
             self.org.to_string(),
             slug.to_string(),
@@ -155,24 +162,29 @@ impl<'a> Reading<'a> {
         ));
     }
 
-    /// Keeps a team, and starts reading each child not seen before.
-    fn take_team(&mut self, team: TeamRead) {
-        for child in &team.children {
-            let known = self.found.parents.contains_key(child);
-            self.found
-                .parents
-                .insert(child.clone(), Some(team.slug.clone()));
+    /// Starts reading a team's members, the way its children call for, and
+    /// each child not seen before.
+    fn take_children(&mut self, slug: String, children: Vec<String>) {
+        self.running.spawn(read_members(
+            self.client.clone(),
+            self.org.to_string(),
+            slug.clone(),
+            self.found.parents.get(&slug).cloned().flatten(),
+            !children.is_empty(),
+        ));
+        for child in children {
+            let known = self.found.parents.contains_key(&child);
+            self.found.parents.insert(child.clone(), Some(slug.clone()));
             if !known {
                 progress::teams_found(1);
-                self.spawn_team(child, Some(&team.slug));
+                self.spawn_children(&child, Some(&slug));
             }
         }
-        progress::team_read();
-        self.found.teams.insert(team.slug.clone(), team);
     }
 
     /// Keeps a managed team's invitations, and starts reading the teams of
-    /// each that covers more than that one, once per invitation.
+    /// each that covers more than that one, once per invitation, and the
+    /// account of each invited login, once per login.
     fn take_invitations(&mut self, slug: String, list: Vec<RawInvitation>) {
         for invitation in &list {
             if invitation.team_count != Some(1) && self.looked_up.insert(invitation.id) {
@@ -182,6 +194,12 @@ impl<'a> Reading<'a> {
                     invitation.id,
                 ));
             }
+            let Some(login) = invitation.login.as_deref().map(str::to_ascii_lowercase) else {
+                continue;
+            };
+            if self.accounts_looked_up.insert(login.clone()) {
+                self.running.spawn(read_account(self.client.clone(), login));
+            }
         }
         self.found.invitations.insert(slug, list);
     }
@@ -190,45 +208,17 @@ impl<'a> Reading<'a> {
 impl Found {
     /// Each team read, in slug order, with its direct members and pending
     /// invitations.
-    fn into_state(self, org: String) -> GithubState {
-        let teams = self
-            .teams
-            .iter()
-            .map(|(slug, team)| TeamState {
-                slug: slug.clone(),
-                parent: self.parents.get(slug).cloned().flatten(),
-                members: self.direct_members(team),
-                invitations: self.pending_invitations(slug),
+    fn into_state(mut self, org: String) -> GithubState {
+        let teams = std::mem::take(&mut self.members)
+            .into_iter()
+            .map(|(slug, members)| TeamState {
+                parent: self.parents.get(&slug).cloned().flatten(),
+                members,
+                invitations: self.pending_invitations(&slug),
+                slug,
             })
             .collect();
         GithubState { org, teams }
-    }
-
-    /// Those `team` lists who are not listed through one of its children,
-    /// maintainers as maintainers, sorted by login.
-    fn direct_members(&self, team: &TeamRead) -> Vec<Member> {
-        let through_children: HashSet<&String> = team
-            .children
-            .iter()
-            .filter_map(|child| self.teams.get(child))
-            .flat_map(TeamRead::listed)
-            .collect();
-        let maintainers = team.maintainers.iter().map(|l| (l, TeamRole::Maintainer));
-        let members = team
-            .members
-            .iter()
-            .filter(|l| !team.maintainers.contains(*l))
-            .map(|l| (l, TeamRole::Member));
-        let mut direct: Vec<Member> = maintainers
-            .chain(members)
-            .filter(|(login, _)| !through_children.contains(login))
-            .map(|(login, role)| Member {
-                login: login.clone(),
-                role,
-            })
-            .collect();
-        direct.sort_by(|a, b| a.login.cmp(&b.login));
-        direct
     }
 
     /// The invitations pending for team `slug`, each with every team it
@@ -242,6 +232,10 @@ impl Found {
             .map(|raw| Invitation {
                 id: raw.id,
                 login: raw.login.as_ref().map(|l| l.to_ascii_lowercase()),
+                user_id: raw
+                    .login
+                    .as_ref()
+                    .and_then(|l| self.accounts.get(&l.to_ascii_lowercase()).copied()),
                 email: raw.email.clone(),
                 teams: match raw.team_count {
                     Some(1) => vec![slug.to_string()],
@@ -274,36 +268,35 @@ fn team_error(error: ApiError, org: &str, slug: &str, parent: Option<&str>) -> S
     }
 }
 
-async fn read_team(
+/// A team's children, read first: they decide how its members are read.
+async fn read_children(
     client: Client,
     org: String,
     slug: String,
     parent: Option<String>,
 ) -> Result<Read, String> {
-    let base = format!("/orgs/{}/teams/{}", segment(&org), segment(&slug));
-    let members = format!("{base}/members?role=member");
-    let maintainers = format!("{base}/members?role=maintainer");
-    let children = format!("{base}/teams");
-    let (members, maintainers, children) = tokio::try_join!(
-        client.list::<Login>(&members),
-        client.list::<Login>(&maintainers),
-        client.list::<TeamRef>(&children),
-    )
-    .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?;
-    let logins = |list: Vec<Login>| -> BTreeSet<String> {
-        list.into_iter()
-            .map(|u| u.login.to_ascii_lowercase())
-            .collect()
-    };
-    Ok(Read::Team(TeamRead {
-        members: logins(members),
-        maintainers: logins(maintainers),
-        children: children
-            .into_iter()
-            .map(|t| t.slug.to_ascii_lowercase())
-            .collect(),
-        slug,
-    }))
+    let path = format!("/orgs/{}/teams/{}/teams", segment(&org), segment(&slug));
+    let children = client
+        .list::<TeamRef>(&path)
+        .await
+        .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?
+        .into_iter()
+        .map(|t| t.slug.to_ascii_lowercase())
+        .collect();
+    Ok(Read::Children(slug, children))
+}
+
+async fn read_members(
+    client: Client,
+    org: String,
+    slug: String,
+    parent: Option<String>,
+    has_children: bool,
+) -> Result<Read, String> {
+    let members = direct_members(&client, &org, &slug, has_children)
+        .await
+        .map_err(|e| team_error(e, &org, &slug, parent.as_deref()))?;
+    Ok(Read::Members(slug, members))
 }
 
 async fn read_invitations(client: Client, org: String, slug: String) -> Result<Read, String> {
@@ -337,4 +330,20 @@ async fn read_invitation_teams(client: Client, org: String, id: u64) -> Result<R
             .map(|t| t.slug.to_ascii_lowercase())
             .collect(),
     ))
+}
+
+/// The account an invitation names by login. A login that no longer exists
+/// was renamed while the invitation was read.
+async fn read_account(client: Client, login: String) -> Result<Read, String> {
+    let path = format!("/users/{}", segment(&login));
+    let account: Account = client.get_json(&path).await.map_err(|e| {
+        if e.is_not_found() {
+            format!(
+                "the invited login {login} changed hands or was renamed while it was being read; run again ({e})"
+            )
+        } else {
+            e.to_string()
+        }
+    })?;
+    Ok(Read::Account(login, account.id))
 }

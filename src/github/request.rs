@@ -46,6 +46,9 @@ pub(super) struct Call<'a> {
     pub body: Option<&'a serde_json::Value>,
     /// Sent with the App's JWT rather than the installation token.
     pub as_app: bool,
+    /// Sent in a read slot its caller holds (see [`super::transport::HeldSlot`])
+    /// rather than one it waits for.
+    pub in_held_slot: bool,
 }
 
 impl Call<'_> {
@@ -56,6 +59,7 @@ impl Call<'_> {
             accept,
             body: None,
             as_app: false,
+            in_held_slot: false,
         }
     }
 

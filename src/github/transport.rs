@@ -43,6 +43,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 pub(super) struct Transport {
     requests: AtomicU64,
     reads: Semaphore,
+    /// Listings that may keep a read slot between their pages: one fewer
+    /// than the slots, so other reads (an App token's renewal among them)
+    /// always find one.
+    chains: Semaphore,
     /// Held across every mutating attempt, so writes are serial; holds when
     /// the last one finished, so they are paced.
     last_write: Mutex<Option<Instant>>,
@@ -52,10 +56,19 @@ pub(super) struct Transport {
     secrets: Vec<String>,
 }
 
+/// A place among the concurrent reads that a listing keeps from one page to
+/// the next; freed when dropped.
+pub(crate) struct HeldSlot<'a> {
+    _chain: SemaphorePermit<'a>,
+    _read: SemaphorePermit<'a>,
+}
+
 /// What an attempt holds while it runs.
 enum Slot<'a> {
     /// A place among the concurrent reads, freed when dropped.
     Read { _permit: SemaphorePermit<'a> },
+    /// A place its caller holds.
+    Held,
     /// The write lock, holding when the last write finished.
     Write(MutexGuard<'a, Option<Instant>>),
 }
@@ -67,6 +80,7 @@ impl Transport {
         Ok(Transport {
             requests: AtomicU64::new(0),
             reads: Semaphore::new(concurrency.max(1)),
+            chains: Semaphore::new(concurrency.max(1) - 1),
             last_write: Mutex::new(None),
             write_pacing_ms: AtomicU64::new(write_pacing()?.as_millis() as u64),
             secrets,
@@ -75,6 +89,16 @@ impl Transport {
 
     pub(super) fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// See [`Client::hold_read_slot`].
+    pub(super) async fn hold_read_slot(&self) -> Option<HeldSlot<'_>> {
+        let chain = self.chains.try_acquire().ok()?;
+        let read = self.reads.acquire().await.ok()?;
+        Some(HeldSlot {
+            _chain: chain,
+            _read: read,
+        })
     }
 
     pub(super) fn set_write_pacing(&self, pacing: Duration) {
@@ -92,7 +116,11 @@ impl Transport {
         call: &Call<'_>,
         cached: impl FnOnce() -> Option<Arc<CachedPage>>,
     ) -> Result<RawReply, String> {
-        let slot = self.slot(call.verb).await?;
+        let slot = if call.in_held_slot {
+            Slot::Held
+        } else {
+            self.slot(call.verb).await?
+        };
         let cached = cached();
         self.requests.fetch_add(1, Ordering::SeqCst);
         let result = match tokio::time::timeout(

@@ -1,6 +1,7 @@
 //! Planning one GitHub team: its members (its own, and those held through
 //! child teams), its pending invitations, and the entitled people who hold
-//! neither.
+//! neither. Members and invitees are people by their account's numeric id
+//! where the roster gives one, else by login (see [`PeopleIndex::account`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -8,10 +9,10 @@ use std::collections::BTreeSet;
 use foldhash::{HashSet, HashSetExt};
 
 use crate::model::{Action, Finding, FindingKind, Revocation, System, github_target};
-use crate::state::{GithubState, Invitation};
+use crate::state::{GithubState, Invitation, Member};
 
 use super::Planner;
-use super::index::{PeopleIndex, ascii_lowercase};
+use super::index::{Account, PeopleIndex, ascii_lowercase};
 use super::levels::Levels;
 
 /// The team being planned, and what every finding about it shares.
@@ -48,6 +49,23 @@ impl TeamScope<'_> {
             github_target(self.org, child)
         )
     }
+
+    /// What cancelling an invitation does beyond this team: GitHub cancels
+    /// an organisation invitation whole, never one team of it.
+    fn whole_invitation_note(&self) -> String {
+        format!(
+            "; GitHub cancels invitations whole, so this withdraws their whole invitation to the {} organisation, not just to this team",
+            self.org.to_ascii_lowercase()
+        )
+    }
+}
+
+/// An invitation to the team and who it is for.
+struct Invitee<'s> {
+    inv: &'s Invitation,
+    /// The invitation's login in lower case.
+    login: Option<String>,
+    account: Account,
 }
 
 impl Planner<'_> {
@@ -86,32 +104,87 @@ impl Planner<'_> {
         // Roster people among the members, by place in the roster.
         let mut in_team = vec![false; self.people.len()];
         let members = effective_members(state, slug, &self.index, &mut in_team);
-        let invitations: Vec<&Invitation> = state
+        let invitees: Vec<Invitee> = state
             .team(slug)
-            .map(|t| t.invitations.iter().collect())
+            .map(|t| t.invitations.iter().map(|inv| self.invitee(inv)).collect())
             .unwrap_or_default();
-        self.grants.github += members.len() + invitations.len();
+        self.grants.github += members.len() + invitees.len();
         for member in &members {
+            self.note_renamed(&member.login, member.id, member.account);
             self.plan_member(&team, member);
         }
-        for inv in &invitations {
-            self.plan_invitation(&team, inv);
+        let mut invited = vec![false; self.people.len()];
+        for invitee in &invitees {
+            if let Some(i) = invitee.account.person() {
+                invited[i] = true;
+            }
+            let login = invitee.login.as_deref().unwrap_or_default();
+            self.note_renamed(login, invitee.inv.user_id, invitee.account);
+            self.plan_invitation(&team, invitee);
         }
-        self.plan_missing_members(&team, &in_team, &invitations);
+        self.plan_missing_members(&team, &in_team, &invited);
+    }
+
+    /// A note when an account the roster names by id holds another login
+    /// now: the roster's `github_username` is out of date.
+    fn note_renamed(&mut self, login: &str, id: Option<u64>, account: Account) {
+        let (Account::Person(i), Some(id)) = (account, id) else {
+            return;
+        };
+        let person = self.people[i].person;
+        let stale = person
+            .github_username
+            .as_deref()
+            .is_none_or(|l| !l.eq_ignore_ascii_case(login));
+        if person.github_id == Some(id) && stale {
+            self.notes.push(format!(
+                "{}: github_id {id} is now login {login}; update github_username in the roster",
+                person.email
+            ));
+        }
+    }
+
+    /// Why a principal holding a grant of `levels` should not: as
+    /// [`Planner::why_not`], or because the login changed hands.
+    fn why_not_account(
+        &self,
+        account: Account,
+        login: &str,
+        id: Option<u64>,
+        levels: Levels,
+    ) -> (FindingKind, String) {
+        let Account::LoginReused { person } = account else {
+            return self.why_not(account.person(), levels);
+        };
+        let p = self.people[person].person;
+        let theirs = p.github_id.map(|n| n.to_string()).unwrap_or_default();
+        let holder = id.map(|id| format!(" (id {id})")).unwrap_or_default();
+        (
+            FindingKind::Unexpected,
+            format!(
+                "the login {login} now belongs to another account{holder}, not to {}'s (github_id {theirs})",
+                p.email
+            ),
+        )
     }
 
     /// A member who should not be: revoked when a direct member, reported
     /// when held through a child team (revoked there, if anywhere).
     fn plan_member(&mut self, team: &TeamScope, member: &TeamMember) {
-        let TeamMember { login, via, who } = member;
+        let TeamMember {
+            login,
+            id,
+            via,
+            account,
+        } = member;
         if self.protected.claims_login(login) {
             return;
         }
-        let who = *who;
+        let who = account.person();
         if self.entitled(who, team.levels) {
             return;
         }
-        let (kind, mut reason) = self.why_not(who, team.levels);
+        let (kind, mut reason) = self.why_not_account(*account, login, *id, team.levels);
         let (action, revocation) = match via {
             None => (Action::Revoke, Some(team.membership_revocation(login))),
             Some(child) => {
@@ -135,22 +208,29 @@ impl Planner<'_> {
 
     /// An invitation for someone not entitled to the team: cancelled, unless
     /// it also covers a team lapse does not manage or one they are entitled to.
-    fn plan_invitation(&mut self, team: &TeamScope, inv: &Invitation) {
-        let login = inv.login.as_ref().map(|l| l.to_ascii_lowercase());
-        let principal = invitation_principal(&login, inv);
+    fn plan_invitation(&mut self, team: &TeamScope, invitee: &Invitee) {
+        let Invitee {
+            inv,
+            login,
+            account,
+        } = invitee;
+        let principal = invitation_principal(login, inv);
         if login
             .as_deref()
             .is_some_and(|l| self.protected.claims_login(l))
         {
             return;
         }
-        let who = self.invitee(login.as_deref(), inv);
+        let who = account.person();
         if self.entitled(who, team.levels) {
             return;
         }
-        let (_, why) = self.why_not(who, team.levels);
+        let (_, why) = self.why_not_account(*account, &principal, inv.user_id, team.levels);
         let mut reason = format!("invited, but {why}");
         let action = self.invitation_action(team, inv, who, &mut reason);
+        if action == Action::Revoke {
+            reason.push_str(&team.whole_invitation_note());
+        }
         self.findings.push(Finding {
             kind: FindingKind::PendingInvitation,
             system: System::Github,
@@ -168,13 +248,26 @@ impl Planner<'_> {
         });
     }
 
-    /// Who an invitation is for: by its login (lower case), else by its email.
-    fn invitee(&self, login: Option<&str>, inv: &Invitation) -> Option<usize> {
-        login.and_then(|l| self.index.by_login(l)).or_else(|| {
-            inv.email
+    /// Who an invitation is for: by its account and login (see
+    /// [`PeopleIndex::account`]), else by its email.
+    fn invitee<'s>(&self, inv: &'s Invitation) -> Invitee<'s> {
+        let login = inv.login.as_ref().map(|l| l.to_ascii_lowercase());
+        let by_account = login
+            .as_deref()
+            .map_or(Account::Nobody, |l| self.index.account(l, inv.user_id));
+        let account = match by_account {
+            Account::Nobody => inv
+                .email
                 .as_ref()
                 .and_then(|e| self.index.by_email(e.to_lowercase().as_str()))
-        })
+                .map_or(Account::Nobody, Account::Person),
+            found => found,
+        };
+        Invitee {
+            inv,
+            login,
+            account,
+        }
     }
 
     /// Whether to cancel an invitation not owed for this team; when it is
@@ -227,12 +320,7 @@ impl Planner<'_> {
     }
 
     /// Entitled people who hold nothing and have no invitation on the way.
-    fn plan_missing_members(
-        &mut self,
-        team: &TeamScope,
-        in_team: &[bool],
-        invitations: &[&Invitation],
-    ) {
+    fn plan_missing_members(&mut self, team: &TeamScope, in_team: &[bool], invited: &[bool]) {
         for i in 0..self.people.len() {
             if !self.entitled(Some(i), team.levels) {
                 continue;
@@ -241,10 +329,9 @@ impl Planner<'_> {
             let Some(login) = &s.person.github_username else {
                 continue;
             };
-            if s.login_holder.is_some_and(|holder| in_team[holder]) {
-                continue;
-            }
-            if is_invited(invitations, login, &s.person.email) {
+            // Held under their login, or under another through their account's id.
+            let holds = s.login_holder.is_some_and(|holder| in_team[holder]) || in_team[i];
+            if holds || invited[i] {
                 continue;
             }
             let through = self.entitled_through(s, team.levels);
@@ -273,73 +360,74 @@ fn invitation_principal(login: &Option<String>, inv: &Invitation) -> String {
         .unwrap_or_else(|| format!("invitation:{}", inv.id))
 }
 
-/// Whether one of the team's invitations is for this login or email.
-fn is_invited(invitations: &[&Invitation], login: &str, email: &str) -> bool {
-    let email = email.to_lowercase();
-    invitations.iter().any(|inv| {
-        inv.login
-            .as_ref()
-            .is_some_and(|l| l.eq_ignore_ascii_case(login))
-            || inv
-                .email
-                .as_ref()
-                .is_some_and(|e| e.to_lowercase() == email)
-    })
-}
-
-/// A member of a team as GitHub counts it.
+/// One grant of a team as GitHub counts them.
 struct TeamMember<'s> {
     /// The login in lower case.
     login: Cow<'s, str>,
-    /// The child team (lower case) they are directly in, when it is a child.
+    /// The account's numeric id, when observed.
+    id: Option<u64>,
+    /// The child team (lower case) the grant is held through; `None` for a
+    /// direct membership.
     via: Option<Cow<'s, str>>,
-    /// Their place in the roster, if they are in it.
-    who: Option<usize>,
+    account: Account,
 }
 
-/// Members of a team as GitHub counts them: its own, and its child teams'
-/// (recursively), each once. The team's own come first, so a direct
-/// membership wins over one through a child. Marks the roster people among
-/// them in `in_team`, which also keeps them from being counted twice.
+/// The grants a team's members hold, as GitHub counts them: each direct
+/// membership, and for each principal in a child team (recursively) one
+/// grant through the first such team found, besides any direct membership
+/// they also hold, which is a grant of its own. Marks the roster people
+/// among them in `in_team`.
 fn effective_members<'s>(
     state: &'s GithubState,
     slug: &'s str,
     index: &PeopleIndex,
     in_team: &mut [bool],
 ) -> Vec<TeamMember<'s>> {
-    let mut out = Vec::with_capacity(state.team(slug).map_or(0, |t| t.members.len()));
-    // Members outside the roster have no place to mark.
-    let mut strangers: HashSet<Cow<str>> = HashSet::new();
-    let mut stack = vec![ascii_lowercase(slug)];
-    let mut seen = BTreeSet::new();
+    let mut grant = |m: &'s Member, via: Option<Cow<'s, str>>| {
+        let login = ascii_lowercase(&m.login);
+        let account = index.account(login.as_ref(), m.id);
+        if let Some(i) = account.person() {
+            in_team[i] = true;
+        }
+        TeamMember {
+            login,
+            id: m.id,
+            via,
+            account,
+        }
+    };
+    let mut out: Vec<TeamMember> = state
+        .team(slug)
+        .map(|t| t.members.iter().map(|m| grant(m, None)).collect())
+        .unwrap_or_default();
+    let mut through_children: HashSet<Cow<str>> = HashSet::new();
+    let mut stack = children(state, slug);
+    let mut seen = BTreeSet::from([ascii_lowercase(slug)]);
     while let Some(team) = stack.pop() {
         if !seen.insert(team.clone()) {
             continue;
         }
         let Some(t) = state.team(&team) else { continue };
-        let via = (team != slug).then(|| team.clone());
         for m in &t.members {
-            let login = ascii_lowercase(&m.login);
-            let who = index.by_login(login.as_ref());
-            let first = match who {
-                Some(i) => !std::mem::replace(&mut in_team[i], true),
-                None => strangers.insert(login.clone()),
-            };
-            if first {
-                out.push(TeamMember {
-                    login,
-                    via: via.clone(),
-                    who,
-                });
+            if through_children.insert(ascii_lowercase(&m.login)) {
+                out.push(grant(m, Some(team.clone())));
             }
         }
-        for child in state.teams.iter().filter(|c| {
-            c.parent
-                .as_deref()
-                .is_some_and(|p| p.eq_ignore_ascii_case(&team))
-        }) {
-            stack.push(ascii_lowercase(&child.slug));
-        }
+        stack.extend(children(state, &team));
     }
     out
+}
+
+/// The slugs (lower case) of the teams directly below `team`.
+fn children<'s>(state: &'s GithubState, team: &str) -> Vec<Cow<'s, str>> {
+    state
+        .teams
+        .iter()
+        .filter(|c| {
+            c.parent
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(team))
+        })
+        .map(|c| ascii_lowercase(&c.slug))
+        .collect()
 }

@@ -1,7 +1,8 @@
 //! The lookups the planner builds once and consults for every grant: roster
-//! people by the keys grants name them by (login, email, IAM user ARN), each
-//! IAM user by its person, and each configured role by the ARN IAM reports.
-//! How a key is folded before it is looked up is decided here too.
+//! people by the keys grants name them by (GitHub account id, login, email,
+//! IAM user ARN), each IAM user by its person, and each configured role by
+//! the ARN IAM reports. How a key is folded before it is looked up is
+//! decided here too.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -19,6 +20,8 @@ use super::aws::actual_role;
 pub(super) struct PeopleIndex<'a> {
     roster: &'a Roster,
     by_login: HashMap<Cow<'a, str>, usize>,
+    /// By the GitHub account's numeric id, for those the roster gives one.
+    by_github_id: HashMap<u64, usize>,
     /// Built on first use: only invitations without a login need it.
     by_email: OnceCell<HashMap<Cow<'a, str>, usize>>,
     by_arn: HashMap<Cow<'a, str>, usize>,
@@ -29,9 +32,13 @@ impl<'a> PeopleIndex<'a> {
         let n = roster.people.len();
         let mut by_login = HashMap::with_capacity(n);
         let mut by_arn = HashMap::with_capacity(n);
+        let mut by_github_id = HashMap::new();
         for (i, p) in roster.people.iter().enumerate() {
             if let Some(l) = &p.github_username {
                 by_login.insert(ascii_lowercase(l), i);
+            }
+            if let Some(id) = p.github_id {
+                by_github_id.insert(id, i);
             }
             if let Some(a) = &p.aws_user_arn {
                 by_arn.insert(lowercase(a), i);
@@ -40,6 +47,7 @@ impl<'a> PeopleIndex<'a> {
         PeopleIndex {
             roster,
             by_login,
+            by_github_id,
             by_email: OnceCell::new(),
             by_arn,
         }
@@ -49,6 +57,25 @@ impl<'a> PeopleIndex<'a> {
     #[inline]
     pub(super) fn by_login(&self, login: &str) -> Option<usize> {
         self.by_login.get(login).copied()
+    }
+
+    /// Who a GitHub account is (`login` in lower case, `id` when observed):
+    /// matched by id when a roster entry carries the account's id, whatever
+    /// its login is now; else by login, unless the person with that login
+    /// carries another account's id (the login changed hands).
+    pub(super) fn account(&self, login: &str, id: Option<u64>) -> Account {
+        // Most rosters give no ids: spare every member a lookup then.
+        let by_id = id.filter(|_| !self.by_github_id.is_empty());
+        if let Some(i) = by_id.and_then(|id| self.by_github_id.get(&id)) {
+            return Account::Person(*i);
+        }
+        match self.by_login(login) {
+            Some(i) if id.is_some() && self.roster.people[i].github_id.is_some() => {
+                Account::LoginReused { person: i }
+            }
+            Some(i) => Account::Person(i),
+            None => Account::Nobody,
+        }
     }
 
     /// The person with this IAM user ARN, given in lower case.
@@ -108,6 +135,29 @@ impl<'a> PeopleIndex<'a> {
                 }
                 by_holder
             })
+    }
+}
+
+/// Who a GitHub account is in the roster (see [`PeopleIndex::account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Account {
+    /// The person at this place in the roster.
+    Person(usize),
+    /// Nobody in the roster, though it holds the login of the person at
+    /// `person`, whose `github_id` names another account.
+    LoginReused {
+        person: usize,
+    },
+    Nobody,
+}
+
+impl Account {
+    /// The person it is, if anyone.
+    pub(super) fn person(self) -> Option<usize> {
+        match self {
+            Account::Person(i) => Some(i),
+            _ => None,
+        }
     }
 }
 

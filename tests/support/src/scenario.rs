@@ -190,10 +190,16 @@ pub struct RoleSpec {
 /// The fewest requests a reader needs for `plan`, per system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LowerBound {
-    /// Every page of every managed team's `role=member` and `role=maintainer`
-    /// members and child teams, the same for every team below one, every page
-    /// of every managed team's invitations, and the teams of each invitation
-    /// covering more than one team.
+    /// For every managed team and every team below one: every page of its
+    /// child teams, then, without children, every page of its `role=member`
+    /// and `role=maintainer` members (REST lists only direct members then),
+    /// or, with children, every 100-member GraphQL page of its direct
+    /// members (REST would list the children's members too, and cannot tell
+    /// them apart; one GraphQL listing gives both roles, so it is also
+    /// cheaper). Then every page of every managed team's invitations, the
+    /// teams of each invitation covering more than one team, and the account
+    /// of each invited login (an invitation names the login, not the
+    /// account's id).
     pub github: usize,
     /// Per role account the cheaper of one GetRole per managed role and the
     /// ListRoles pages of all its roles, plus the credential report of the
@@ -644,15 +650,22 @@ impl Scenario {
         while seen < read.len() {
             let team = read[seen];
             seen += 1;
-            let listed = self.effective_members(&team.slug);
-            let maintainers = listed.values().filter(|r| **r == Role::Maintainer).count();
             let children: Vec<&TeamSpec> = self
                 .teams
                 .iter()
                 .filter(|c| c.parent.as_deref() == Some(&team.slug))
                 .collect();
-            github +=
-                pages(listed.len() - maintainers) + pages(maintainers) + pages(children.len());
+            github += pages(children.len());
+            if children.is_empty() {
+                let maintainers = team
+                    .members
+                    .values()
+                    .filter(|r| **r == Role::Maintainer)
+                    .count();
+                github += pages(team.members.len() - maintainers) + pages(maintainers);
+            } else {
+                github += pages(team.members.len());
+            }
             read.extend(children);
         }
         for team in self.teams.iter().filter(|t| t.managed) {
@@ -669,6 +682,8 @@ impl Scenario {
             .filter(|(_, teams)| teams.len() > 1)
             .map(|(_, teams)| pages(teams.len()))
             .sum::<usize>();
+        let invited: BTreeSet<&str> = self.invitations.iter().map(|(l, _)| l.as_str()).collect();
+        github += invited.len();
 
         let mut aws = if report_ready { 2 } else { 3 };
         for account in 0..self.shape.accounts {
@@ -684,6 +699,37 @@ impl Scenario {
             aws,
             assume_role: self.shape.accounts,
         }
+    }
+
+    /// The organisation once every expected revocation is carried out:
+    /// drifting members out of their teams, their invitations cancelled
+    /// (whole, as GitHub cancels them), their principals out of the trust
+    /// policies. What a plan after `apply` reads.
+    pub fn after_apply(&self) -> Scenario {
+        let mut after = self.clone();
+        for revoked in &self.expected {
+            match revoked.system {
+                "github" => {
+                    let slug = revoked.target.rsplit('/').next().unwrap_or_default();
+                    for team in after.teams.iter_mut().filter(|t| t.slug == slug) {
+                        team.members.remove(&revoked.principal);
+                    }
+                    after.invitations.retain(|(login, teams)| {
+                        *login != revoked.principal || !teams.iter().any(|t| t == slug)
+                    });
+                }
+                _ => {
+                    for role in after
+                        .roles
+                        .iter_mut()
+                        .filter(|r| role_arn(r.account, &r.name) == revoked.target)
+                    {
+                        role.principals.retain(|p| user_arn(p) != revoked.principal);
+                    }
+                }
+            }
+        }
+        after
     }
 
     /// Everyone GitHub lists as a member of `slug` (child teams' members

@@ -228,6 +228,16 @@ pub(crate) async fn remove_membership(State(shared): State<Shared>, target: Targ
     Err(ApiError::not_found())
 }
 
+/// GitHub's "Get a user": the account holding this login now, or 404.
+pub(crate) async fn get_user(State(shared): State<Shared>, Path(username): Path<String>) -> Answer {
+    let state = lock(&shared);
+    let user = state
+        .users
+        .get(&username.to_lowercase())
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(json::public_user(&state.base_url, &user.login, user.id)).into_response())
+}
+
 pub(crate) async fn list_team_invitations(
     State(shared): State<Shared>,
     target: Target,
@@ -512,11 +522,16 @@ pub(crate) async fn rate_limit(State(shared): State<Shared>) -> Response {
     });
     let untouched =
         |limit: u64| json!({"limit": limit, "used": 0, "remaining": limit, "reset": rate.reset});
+    let graphql = &state.graphql_rate;
+    let graphql = json!({
+        "limit": graphql.limit, "used": graphql.used, "remaining": graphql.remaining,
+        "reset": graphql.reset,
+    });
     let body = json!({
         "resources": {
             "core": core,
             "search": untouched(30),
-            "graphql": untouched(5000),
+            "graphql": graphql,
             "integration_manifest": untouched(5000),
             "code_search": untouched(10),
         },

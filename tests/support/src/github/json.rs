@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::state::{Invitation, Org, State, Team};
 
 /// GitHub's legacy global node ids are base64 of `0<len>:<Type><id>`.
-fn node_id(type_name: &str, id: u64) -> String {
+pub(crate) fn node_id(type_name: &str, id: u64) -> String {
     let raw = format!("{type_name}{id}");
     STANDARD.encode(format!("0{}:{raw}", type_name.len()))
 }
@@ -37,6 +37,21 @@ pub(crate) fn simple_user(base: &str, login: &str, id: u64) -> Value {
         "user_view_type": "public",
         "site_admin": false,
     })
+}
+
+/// The `public-user` schema of "Get a user": the simple user and its profile.
+pub(crate) fn public_user(base: &str, login: &str, id: u64) -> Value {
+    let mut user = simple_user(base, login, id);
+    let profile = json!({
+        "name": null, "company": null, "blog": "", "location": null, "email": null,
+        "hireable": null, "bio": null, "twitter_username": null,
+        "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z",
+    });
+    if let (Value::Object(user), Value::Object(profile)) = (&mut user, profile) {
+        user.extend(profile);
+    }
+    user
 }
 
 pub(crate) fn user_by_login(state: &State, login: &str) -> Value {

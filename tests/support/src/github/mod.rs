@@ -3,7 +3,8 @@
 //! GitHub has no official emulator, so this one copies GitHub's documented
 //! behaviour for the endpoints lapse uses: teams (with child teams), team
 //! members (which include child teams' members), memberships, invitations,
-//! file contents and GitHub App installation tokens, with GitHub's
+//! users, file contents and GitHub App installation tokens, and GraphQL's
+//! listing of a team's direct members (see `graphql`), with GitHub's
 //! pagination, status codes, error bodies, rate-limit headers, secondary rate
 //! limits and conditional requests. It listens on `127.0.0.1` on a free port,
 //! runs on its own thread and runtime (so plain `#[test]` functions can use it
@@ -39,14 +40,18 @@
 //! Seeding: [`FakeGithub::org`] → [`OrgSeed::team`] / [`OrgSeed::invite_login`] /
 //! [`OrgSeed::invite_email`]; [`TeamSeed`] sets name, description, parent,
 //! members and child teams. Files: [`FakeGithub::file`], [`FakeGithub::file_at_ref`].
+//! Accounts: [`FakeGithub::rename_user`] (a renamed member, and a login
+//! free to be reused), [`FakeGithub::user_id`].
 //! Credentials: [`FakeGithub::personal_token`], [`FakeGithub::app`] /
 //! [`FakeGithub::test_app`] (with [`TEST_APP_PRIVATE_KEY_PEM`]),
 //! [`FakeGithub::set_installation_token_lifetime`],
 //! [`FakeGithub::expire_installation_tokens`].
 //! Inspection: [`FakeGithub::direct_members`], [`FakeGithub::members`],
 //! [`FakeGithub::invitations`], [`FakeGithub::requests`],
-//! [`FakeGithub::count_requests`], [`FakeGithub::rate_limit`].
+//! [`FakeGithub::count_requests`], [`FakeGithub::rate_limit`],
+//! [`FakeGithub::graphql_rate_limit`].
 //! Faults: [`FakeGithub::set_latency`], [`FakeGithub::fail_requests`],
+//! [`FakeGithub::ignore_deletes`],
 //! [`FakeGithub::secondary_rate_limit`], [`FakeGithub::set_rate_limit`],
 //! [`FakeGithub::exhaust_rate_limit`], [`FakeGithub::reset_counters`].
 //!
@@ -70,6 +75,7 @@
 //!   rate limit, and all tokens share one rate-limit bucket.
 
 mod app_auth;
+mod graphql;
 mod handlers;
 mod json;
 mod pagination;
@@ -244,7 +250,25 @@ impl FakeGithub {
         );
     }
 
+    /// Renames the account holding `from` to `to`, as a user may on GitHub:
+    /// the account keeps its numeric id, memberships and invitations, and
+    /// `from` is free again, so seeding `from` afterwards creates a new
+    /// account under the old login (a reused login). Answers the id.
+    ///
+    /// Panics when no account holds `from` or another holds `to`.
+    pub fn rename_user(&self, from: &str, to: &str) -> u64 {
+        self.state().rename_user(from, to)
+    }
+
     // --- inspection ---
+
+    /// The numeric id of the account holding `login` now, if any.
+    pub fn user_id(&self, login: &str) -> Option<u64> {
+        self.state()
+            .users
+            .get(&login.to_lowercase())
+            .map(|user| user.id)
+    }
 
     /// The team's direct members with their roles, sorted by login. Empty for
     /// an unknown org or team.
@@ -298,9 +322,15 @@ impl FakeGithub {
         self.state().log.iter().filter(|r| predicate(r)).count()
     }
 
-    /// The primary rate-limit bucket now.
+    /// The primary rate-limit bucket of the REST API now.
     pub fn rate_limit(&self) -> RateLimitView {
         self.state().rate.view()
+    }
+
+    /// GraphQL's rate-limit bucket now: GitHub keeps it apart from the
+    /// REST API's.
+    pub fn graphql_rate_limit(&self) -> RateLimitView {
+        self.state().graphql_rate.view()
     }
 
     // --- faults ---
@@ -338,6 +368,13 @@ impl FakeGithub {
         });
     }
 
+    /// From now on every DELETE answers `status` (204 or 404) and changes
+    /// nothing, like a write lost behind GitHub's API: only a read after the
+    /// write tells. [`FakeGithub::reset_counters`] ends it.
+    pub fn ignore_deletes(&self, status: u16) {
+        self.state().faults.ignored_deletes = Some(status);
+    }
+
     /// Sets the primary bucket: `limit` an hour, `remaining` left, resetting at `reset`.
     pub fn set_rate_limit(&self, limit: u64, remaining: u64, reset: SystemTime) {
         self.state().rate = RateLimit {
@@ -361,6 +398,7 @@ impl FakeGithub {
         let mut state = self.state();
         state.log.clear();
         state.rate = RateLimit::fresh(Utc::now().timestamp());
+        state.graphql_rate = RateLimit::fresh(Utc::now().timestamp());
         state.faults = Default::default();
     }
 }

@@ -15,8 +15,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
 
+use super::graphql;
 use super::handlers;
-use super::state::{self, LoggedRequest};
+use super::state::{self, LoggedRequest, RateLimit};
 
 pub(crate) type Shared = Arc<Mutex<state::State>>;
 
@@ -120,6 +121,8 @@ pub(crate) fn router(shared: Shared) -> Router {
             "/app/installations/{installation_id}/access_tokens",
             post(handlers::create_installation_token),
         )
+        .route("/users/{username}", get(handlers::get_user))
+        .route("/graphql", post(graphql::answer))
         .route("/rate_limit", get(handlers::rate_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
@@ -225,13 +228,28 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
     let mut response = match admit(&shared, &method, &path, request.headers()) {
         Admission::Refused(refusal) => refusal,
         Admission::Admitted(caller) => {
-            let response = next.run(request).await;
-            finish(&shared, &method, caller, if_none_match.as_deref(), response).await
+            let ignored = lock(&shared)
+                .faults
+                .ignored_deletes
+                .filter(|_| method == Method::DELETE);
+            let response = match ignored {
+                Some(status) => ignored_delete(status),
+                None => next.run(request).await,
+            };
+            finish(
+                &shared,
+                &method,
+                &path,
+                caller,
+                if_none_match.as_deref(),
+                response,
+            )
+            .await
         }
     };
 
     let mut state = lock(&shared);
-    add_common_headers(&state, response.headers_mut());
+    add_common_headers(&state, &path, response.headers_mut());
     state.log.push(LoggedRequest {
         method: method.to_string(),
         path_and_query,
@@ -297,12 +315,14 @@ fn admit(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> A
 
     if let Caller::Token { rate_limit_owner } = &caller {
         let now = Utc::now().timestamp();
-        state.rate.roll_window(now);
-        if state.rate.remaining == 0 && path != "/rate_limit" {
-            let mut error = ApiError::new(
-                403,
-                format!("API rate limit exceeded for {rate_limit_owner}."),
-            );
+        let bucket = bucket_mut(&mut state, path);
+        bucket.roll_window(now);
+        if bucket.remaining == 0 && path != "/rate_limit" {
+            let message = format!("API rate limit exceeded for {rate_limit_owner}.");
+            if is_graphql(path) {
+                return Admission::Refused(graphql::rate_limited(&message));
+            }
+            let mut error = ApiError::new(403, message);
             error.documentation_url = RATE_LIMIT_DOCS;
             return Admission::Refused(error.into_response());
         }
@@ -310,11 +330,42 @@ fn admit(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> A
     Admission::Admitted(caller)
 }
 
+fn is_graphql(path: &str) -> bool {
+    path == "/graphql"
+}
+
+/// The bucket a request draws on: GraphQL's own, or the REST API's.
+fn bucket_mut<'a>(state: &'a mut state::State, path: &str) -> &'a mut RateLimit {
+    if is_graphql(path) {
+        &mut state.graphql_rate
+    } else {
+        &mut state.rate
+    }
+}
+
+fn bucket<'a>(state: &'a state::State, path: &str) -> &'a RateLimit {
+    if is_graphql(path) {
+        &state.graphql_rate
+    } else {
+        &state.rate
+    }
+}
+
+/// What a DELETE answers while [`state::Faults::ignored_deletes`] is set:
+/// success or "Not Found", and nothing changed.
+fn ignored_delete(status: u16) -> Response {
+    match status {
+        204 => StatusCode::NO_CONTENT.into_response(),
+        status => ApiError::new(status, "Not Found").into_response(),
+    }
+}
+
 /// Adds the ETag, answers a matching `If-None-Match` with 304 (free, as on
 /// GitHub), and charges everything else to the rate limit.
 async fn finish(
     shared: &Shared,
     method: &Method,
+    path: &str,
     caller: Caller,
     if_none_match: Option<&str>,
     response: Response,
@@ -334,8 +385,9 @@ async fn finish(
     let is_rate_limit_endpoint = parts.extensions.get::<FreeOfCharge>().is_some();
     if matches!(caller, Caller::Token { .. }) && !not_modified && !is_rate_limit_endpoint {
         let mut state = lock(shared);
-        state.rate.remaining = state.rate.remaining.saturating_sub(1);
-        state.rate.used += 1;
+        let bucket = bucket_mut(&mut state, path);
+        bucket.remaining = bucket.remaining.saturating_sub(1);
+        bucket.used += 1;
     }
 
     if not_modified {
@@ -352,20 +404,21 @@ async fn finish(
 #[derive(Clone, Copy)]
 pub(crate) struct FreeOfCharge;
 
-fn add_common_headers(state: &state::State, headers: &mut HeaderMap) {
+fn add_common_headers(state: &state::State, path: &str, headers: &mut HeaderMap) {
     if headers.get(header::CONTENT_TYPE) == Some(&HeaderValue::from_static("application/json")) {
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
     }
-    let rate = &state.rate;
+    let rate = bucket(state, path);
+    let resource = if is_graphql(path) { "graphql" } else { "core" };
     let pairs: [(&str, String); 9] = [
         ("x-ratelimit-limit", rate.limit.to_string()),
         ("x-ratelimit-remaining", rate.remaining.to_string()),
         ("x-ratelimit-reset", rate.reset.to_string()),
         ("x-ratelimit-used", rate.used.to_string()),
-        ("x-ratelimit-resource", "core".to_owned()),
+        ("x-ratelimit-resource", resource.to_owned()),
         ("x-github-api-version-selected", "2022-11-28".to_owned()),
         ("x-github-media-type", "github.v3; format=json".to_owned()),
         (

@@ -185,6 +185,8 @@ pub(crate) struct Faults {
     pub latency: Duration,
     pub failures: Vec<InjectedFailure>,
     pub secondary_limits: Vec<SecondaryLimit>,
+    /// Every DELETE answers this status and changes nothing.
+    pub ignored_deletes: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -198,7 +200,10 @@ pub(crate) struct State {
     /// Keyed by lower-case `owner/name`.
     pub repos: BTreeMap<String, Repo>,
     pub credentials: Credentials,
+    /// The REST API's (`core`) bucket.
     pub rate: RateLimit,
+    /// GraphQL's own bucket, as on GitHub (one point per query here).
+    pub graphql_rate: RateLimit,
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
     next_id: u64,
@@ -219,6 +224,7 @@ impl State {
                 installation_tokens_issued: 0,
             },
             rate: RateLimit::fresh(Utc::now().timestamp()),
+            graphql_rate: RateLimit::fresh(Utc::now().timestamp()),
             faults: Faults::default(),
             log: Vec::new(),
             next_id: 1000,
@@ -292,6 +298,44 @@ impl State {
                 default_branch: "main".to_owned(),
                 files: BTreeMap::new(),
             })
+    }
+
+    /// Gives the account holding `from` the login `to`, as a GitHub rename
+    /// does: its id, memberships and invitations stay; `from` is free for
+    /// another account to take. Answers the account's id.
+    pub fn rename_user(&mut self, from: &str, to: &str) -> u64 {
+        let (old, new) = (from.to_lowercase(), to.to_lowercase());
+        assert!(
+            !self.users.contains_key(&new),
+            "the login {to} is taken; GitHub refuses the rename"
+        );
+        let mut user = self
+            .users
+            .remove(&old)
+            .unwrap_or_else(|| panic!("no account has the login {from}"));
+        user.login = to.to_owned();
+        let id = user.id;
+        self.users.insert(new.clone(), user);
+        for org in self.orgs.values_mut() {
+            for team in org.teams.values_mut() {
+                if let Some(role) = team.members.remove(&old) {
+                    team.members.insert(new.clone(), role);
+                }
+            }
+            for invitation in org.invitations.values_mut() {
+                if invitation
+                    .login
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(from))
+                {
+                    invitation.login = Some(to.to_owned());
+                }
+                if invitation.inviter.eq_ignore_ascii_case(from) {
+                    invitation.inviter = to.to_owned();
+                }
+            }
+        }
+        id
     }
 
     pub fn user_id(&self, login: &str) -> u64 {
