@@ -2,10 +2,9 @@
 
 use std::io::IsTerminal;
 
-/// Our own events at info; the scheduler only when something is wrong (its
-/// start-up chatter says nothing to an operator); octocrab's are off, since its request spans and
+/// Our own events at info; octocrab's are off, since its request spans and
 /// errors can carry URLs and bodies that say nothing useful to an operator.
-const DEFAULT_LOG_FILTER: &str = "info,octocrab=off,tokio_cron_scheduler=warn";
+const DEFAULT_LOG_FILTER: &str = "info,octocrab=off";
 
 /// Installs the process's log subscriber, filtered by `LAPSE_LOG`, writing
 /// through the redaction layer.
