@@ -49,6 +49,7 @@ fn alerts(receiver: &Receiver, tag: &str) -> Alerts {
         slack_webhook_env: Some(slack),
         webhook_url_env: Some(hook),
         pushgateway_url: Some(receiver.url("/gateway")),
+        detail: Default::default(),
     }
 }
 
@@ -108,8 +109,12 @@ fn drift_reaches_slack_the_webhook_and_the_pushgateway() {
             .contains("*github*: 2 unexpected")
     );
 
+    // Leave is said without its dates; the webhook still gets the full report.
+    assert!(listing.contains("absent beyond the limit"), "{listing}");
+    assert!(!text.contains("declared absence since"), "{text}");
     let hook = receiver.at("/hook");
     assert_eq!(hook.len(), 1);
+    assert!(hook[0].body.contains("declared absence since 2026-09-01"));
     let json: serde_json::Value = serde_json::from_str(&hook[0].body).unwrap();
     assert_eq!(json["summary"]["findings"], 26);
     assert_eq!(json["run_id"], "run-42");
@@ -173,4 +178,18 @@ fn a_redirect_is_not_followed_and_counts_as_undelivered() {
         "nothing reached the other origin"
     );
     assert_eq!(receiver.at("/hook").len(), 1, "a 3xx is not retried");
+}
+
+#[test]
+fn with_full_detail_slack_is_told_the_reasons_as_the_report_gives_them() {
+    let receiver = Receiver::start();
+    let mut alerts = alerts(&receiver, "F");
+    alerts.detail = lapse::config::AlertDetail::Full;
+    assert!(deliver(&alerts, &example_report()).is_empty());
+    let slack = &receiver.at("/slack")[0].body;
+    assert!(
+        slack.contains("declared absence since 2026-09-01"),
+        "{slack}"
+    );
+    assert!(!slack.contains("absent beyond the limit"), "{slack}");
 }

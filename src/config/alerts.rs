@@ -25,6 +25,7 @@ pub(super) fn alerts(check: &mut Check, raw: &RawAlerts) -> Alerts {
             .pushgateway_url
             .as_ref()
             .map(|u| u.value.trim().to_string()),
+        detail: raw.detail,
     }
 }
 
@@ -44,6 +45,7 @@ mod tests {
                     slack_webhook_env: Some("SLACK".into()),
                     webhook_url_env: Some("HOOK".into()),
                     pushgateway_url: Some("https://pgw:9091".into()),
+                    detail: Default::default(),
                 },
                 vec![],
             ),
@@ -71,6 +73,7 @@ mod tests {
                     slack_webhook_env: Some("https://hooks.slack.com/services/T0/B0/x".into()),
                     webhook_url_env: Some("DRIFT URL".into()),
                     pushgateway_url: None,
+                    detail: Default::default(),
                 },
                 vec![
                     "error: `alerts.slack_webhook_env` must name an environment variable, not hold a value",

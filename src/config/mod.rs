@@ -27,12 +27,12 @@ use crate::diag::{Diagnostics, Pos, Source};
 use crate::yaml;
 
 pub use principal::ProtectedPrincipal;
-pub use schedule::parse_schedule;
 use raw::SpannedString;
 pub use raw::{
     AlertDetail, Mode, RawAccount, RawAlerts, RawAws, RawConfig, RawGithub, RawGithubApp, RawLevel,
     RawPolicy, RawSafety,
 };
+pub use schedule::parse_schedule;
 
 /// A config is small; anything bigger is the wrong file.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -135,6 +135,8 @@ pub struct Alerts {
     pub slack_webhook_env: Option<String>,
     pub webhook_url_env: Option<String>,
     pub pushgateway_url: Option<String>,
+    /// How much of each finding Slack is told (the webhook gets the whole report).
+    pub detail: AlertDetail,
 }
 
 /// A config that passed validation: nothing downstream re-checks it.
@@ -155,7 +157,6 @@ pub struct Config {
     pub safety: Safety,
     pub alerts: Alerts,
     /// `alerts.detail`: how much an alert tells about each person.
-    pub alert_detail: AlertDetail,
     pub audit_log: Option<PathBuf>,
     /// What validation warned about (a level that grants nothing): shown
     /// with the roster's warnings, never a reason to stop.
@@ -258,7 +259,6 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
         aws,
         safety,
         alerts,
-        alert_detail: raw.alerts.detail,
         audit_log: raw.audit_log.map(|a| dir.join(a)),
         warnings: check.diags,
     })

@@ -42,7 +42,9 @@ impl Schedule {
                 timezone = %self.zone,
                 "next cycle due"
             ),
-            None => tracing::warn!(schedule = %self.expression, "the schedule names no further time: no more cycles will run"),
+            None => {
+                tracing::warn!(schedule = %self.expression, "the schedule names no further time: no more cycles will run")
+            }
         }
         next
     }

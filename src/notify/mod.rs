@@ -39,7 +39,9 @@ pub async fn deliver(alerts: &Alerts, facts: &RunFacts<'_>) -> Vec<String> {
     let mut failed = Vec::new();
     if drift {
         if let Some(url) = secret_url(alerts.slack_webhook_env.as_deref()) {
-            let body = crate::redact::text(&slack::message(facts.report).to_string()).into_owned();
+            let body =
+                crate::redact::text(&slack::message(facts.report, alerts.detail).to_string())
+                    .into_owned();
             if let Err(e) = post(&client, &url, body, "application/json").await {
                 failed.push(format!("slack: {e}"));
             }

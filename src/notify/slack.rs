@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::config::AlertDetail;
 use crate::model::{Action, Finding, FindingKind, Outcome, System};
 use crate::report::Report;
 
@@ -37,7 +38,23 @@ fn listed_findings(report: &Report) -> Vec<&Finding> {
 /// Places kept for `expiring_soon` warnings when revocations would fill the list.
 const WARNING_PLACES: usize = 3;
 
-fn line(f: &Finding) -> String {
+/// A finding's reason as Slack may tell it. A chat channel is wider than
+/// the people who need to know when someone went on leave, so without
+/// `alerts.detail: full` absence is said without its dates.
+fn reason(f: &Finding, detail: AlertDetail) -> &str {
+    if detail == AlertDetail::Full {
+        return &f.reason;
+    }
+    match f.kind {
+        FindingKind::Absent => "absent beyond the limit",
+        FindingKind::ExpiringSoon if !f.reason.starts_with("temporary") => {
+            "absence will pass the limit soon"
+        }
+        _ => &f.reason,
+    }
+}
+
+fn line(f: &Finding, detail: AlertDetail) -> String {
     let action = match (f.action, f.result) {
         (Action::Revoke, Some(Outcome::Done)) => "revoked".to_string(),
         (Action::Revoke, Some(o)) => format!(
@@ -54,11 +71,11 @@ fn line(f: &Finding) -> String {
         "• *{action}* `{}` on `{}`: {}",
         escape(&f.principal),
         escape(&f.target),
-        escape(&f.reason)
+        escape(reason(f, detail))
     )
 }
 
-pub fn message(report: &Report) -> Value {
+pub fn message(report: &Report, detail: AlertDetail) -> Value {
     let s = report.summary();
     let findings = listed_findings(report);
     let mut counts = Vec::new();
@@ -78,7 +95,7 @@ pub fn message(report: &Report) -> Value {
             counts.push(format!("*{system}*: {}", by_kind.join(", ")));
         }
     }
-    let mut listed: Vec<String> = findings.iter().map(|f| line(f)).collect();
+    let mut listed: Vec<String> = findings.iter().map(|f| line(f, detail)).collect();
     if report.findings.len() > findings.len() {
         listed.push(format!(
             "…and {} more (see the report)",
