@@ -955,3 +955,105 @@ async fn a_plan_that_changes_while_the_prompt_waits_changes_nothing() {
     assert_eq!(code, Some(0), "{shown}");
     assert!(world.github_grants().iter().all(|g| !g.ends_with(":eve")));
 }
+
+/// The bucket and prefix the S3 audit test writes under.
+const AUDIT_BUCKET: &str = "lapse-audit";
+const AUDIT_PREFIX: &str = "lapse/audit";
+
+/// An S3 client for moto's S3, addressed by path as lapse addresses it.
+async fn s3_client(moto: &Moto) -> aws_sdk_s3::Client {
+    let sdk = moto.sdk_loader().load().await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_trail_goes_to_s3_one_object_per_record_before_each_change() {
+    let world = world().await;
+    let s3 = s3_client(&world.moto).await;
+    // The test region is us-east-1, where a bucket takes no location constraint.
+    s3.create_bucket()
+        .bucket(AUDIT_BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    world.write_config(
+        Gates::OPEN,
+        &format!("audit:\n  s3: {{bucket: {AUDIT_BUCKET}, prefix: {AUDIT_PREFIX}}}\n"),
+    );
+
+    let output = world.lapse(&["apply", "--yes", "--format", "json"]);
+
+    assert_exit(&output, 0);
+    let run_id = json_report(&output)["run_id"].as_str().unwrap().to_string();
+    let listed = s3
+        .list_objects_v2()
+        .bucket(AUDIT_BUCKET)
+        .prefix(format!("{AUDIT_PREFIX}/{run_id}/"))
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(String::from))
+        .collect();
+    // The same records as the file, in the same order, one object each.
+    let file = world.audit_records();
+    assert_eq!(keys.len(), file.len(), "{keys:?}");
+    assert_eq!(keys[0], format!("{AUDIT_PREFIX}/{run_id}/0001-start.json"));
+    for (key, record) in keys.iter().zip(&file) {
+        let object = s3
+            .get_object()
+            .bucket(AUDIT_BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("GetObject");
+        let body = object.body.collect().await.expect("body").into_bytes();
+        let stored: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(&stored, record, "{key}");
+        let phase = record["phase"].as_str().unwrap();
+        assert!(key.ends_with(&format!("-{phase}.json")), "{key}");
+    }
+    assert_audit_consistent(&file);
+    assert_eq!(world.github_grants(), expected_github_after());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_durable_audit_trail_apply_changes_nothing() {
+    let world = world().await;
+    let config = std::fs::read_to_string(world.config_path())
+        .unwrap()
+        .replace("audit_log: audit.jsonl\n", "");
+    std::fs::write(world.config_path(), config).unwrap();
+
+    let output = world.lapse(&["apply", "--yes", "--format", "json"]);
+
+    assert_exit(&output, 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("durable audit trail"), "{stderr}");
+    assert_eq!(world.writes(), 0);
+
+    // A bucket that does not exist takes no first record: nothing changes either.
+    world.write_config(
+        Gates::OPEN,
+        "audit:\n  s3: {bucket: no-such-bucket, prefix: x}\n",
+    );
+    let config = std::fs::read_to_string(world.config_path())
+        .unwrap()
+        .replace("audit_log: audit.jsonl\n", "");
+    std::fs::write(world.config_path(), config).unwrap();
+    let output = world.lapse(&["apply", "--yes", "--format", "json"]);
+    assert_exit(&output, 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did not take the run's first record"),
+        "{stderr}"
+    );
+    assert_eq!(world.writes(), 0);
+    assert_eq!(world.github_grants(), initial_github());
+}

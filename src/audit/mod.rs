@@ -13,7 +13,6 @@ mod log;
 mod s3;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,9 +21,10 @@ use serde::Serialize;
 use crate::model::System;
 use crate::system::{AuditEvent, AuditSink};
 
+pub use crate::config::{AuditSettings as Settings, S3Location};
 pub use file::FileSink;
 pub use log::TARGET as LOG_TARGET;
-pub use s3::{S3Location, S3Sink};
+pub use s3::S3Sink;
 
 /// What every record of one run shares.
 #[derive(Debug, Clone, Default)]
@@ -62,19 +62,6 @@ pub trait Sink: Send + Sync {
     fn write(&self, record: &Record<'_>, line: &str) -> Result<(), String>;
     /// For messages: where this sink writes.
     fn describe(&self) -> String;
-}
-
-/// Where a run's audit records are to be kept durably.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Settings {
-    pub file: Option<PathBuf>,
-    pub s3: Option<S3Location>,
-}
-
-impl Settings {
-    pub fn is_durable(&self) -> bool {
-        self.file.is_some() || self.s3.is_some()
-    }
 }
 
 /// A run's audit trail: its context and its sinks.

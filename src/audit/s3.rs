@@ -4,15 +4,7 @@
 //! they cannot be altered either, so the trail outlives whoever can reach
 //! the cluster.
 
-use super::{Record, Sink};
-
-/// Where the audit objects go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Location {
-    pub bucket: String,
-    /// Without a trailing slash; may be empty.
-    pub prefix: String,
-}
+use super::{Record, S3Location, Sink};
 
 pub struct S3Sink {
     location: S3Location,

@@ -6,6 +6,7 @@
 //! `github`, `aws`, `levels`, `safety`, `alerts`.
 
 mod alerts;
+mod audit;
 mod aws;
 mod env_names;
 mod github;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use crate::diag::{Diagnostics, Pos, Source};
 use crate::yaml;
 
+pub use audit::{AuditSettings, S3Location};
 pub use principal::ProtectedPrincipal;
 use raw::SpannedString;
 pub use raw::{
@@ -157,7 +159,9 @@ pub struct Config {
     pub safety: Safety,
     pub alerts: Alerts,
     /// `alerts.detail`: how much an alert tells about each person.
-    pub audit_log: Option<PathBuf>,
+    /// Where the audit trail is kept durably (`audit.file`, its synonym
+    /// `audit_log`, and `audit.s3`).
+    pub audit: AuditSettings,
     /// What validation warned about (a level that grants nothing): shown
     /// with the roster's warnings, never a reason to stop.
     pub warnings: Diagnostics,
@@ -241,6 +245,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     let alerts = alerts::alerts(&mut check, &raw.alerts);
     let timezone = schedule::timezone(&mut check, raw.timezone.as_ref());
     let shutdown_grace = schedule::shutdown_grace(&mut check, raw.shutdown_grace_s);
+    let audit = audit::audit(&mut check, raw.audit_log.as_ref(), &raw.audit, &dir);
     aws::inactivity_is_observable(&mut check, &policy, aws.as_ref(), &levels);
 
     if check.diags.has_errors() {
@@ -259,7 +264,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
         aws,
         safety,
         alerts,
-        audit_log: raw.audit_log.map(|a| dir.join(a)),
+        audit,
         warnings: check.diags,
     })
 }

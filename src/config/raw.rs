@@ -49,9 +49,36 @@ pub struct RawConfig {
     pub safety: RawSafety,
     #[serde(default)]
     pub alerts: RawAlerts,
-    /// Path of a JSON-lines audit file, relative to this file.
+    /// Path of a JSON-lines audit file, relative to this file (the same as `audit.file`).
     #[serde(default)]
-    pub audit_log: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub audit_log: Option<SpannedString>,
+    /// Where the audit trail is kept; `apply` and enforce runs need one of these.
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+/// The durable audit sinks.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    /// Path of a JSON-lines audit file, relative to this file (created mode 0600).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub file: Option<SpannedString>,
+    /// One object per record under PREFIX/RUN_ID/ in this bucket.
+    #[serde(default)]
+    pub s3: Option<RawAuditS3>,
+}
+
+/// An S3 bucket and key prefix for audit records.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuditS3 {
+    #[schemars(with = "String")]
+    pub bucket: SpannedString,
+    #[serde(default)]
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]

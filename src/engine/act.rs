@@ -99,10 +99,7 @@ fn stop_on_signals(stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
 /// The run's audit trail, refused unless it is durable and has taken the
 /// run's first record: a change nobody could later account for is not made.
 async fn open_trail(planned: &Planned, context: audit::Context) -> Result<AuditTrail, String> {
-    let settings = audit::Settings {
-        file: planned.config.audit_log.clone(),
-        s3: None,
-    };
+    let settings = &planned.config.audit;
     if !settings.is_durable() {
         return Err("lapse acts only with a durable audit trail: set audit.file (or audit_log) or audit.s3 in the config".into());
     }
