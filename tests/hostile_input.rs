@@ -186,3 +186,20 @@ fn control_characters_and_markup_from_a_system_are_shown_harmlessly() {
         assert!(stdout.contains(escaped), "{format}:\n{stdout}");
     }
 }
+
+#[test]
+fn a_roster_that_cannot_be_opened_is_reported_at_the_configs_roster_line() {
+    let dir = with_roster(PERSON.as_bytes());
+    std::fs::remove_file(dir.path().join("users.yaml")).unwrap();
+    let (code, out) = validate(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    let line = std::fs::read_to_string(dir.path().join("lapse.yaml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("roster:"))
+        .unwrap()
+        + 1;
+    assert!(out.contains(&format!("lapse.yaml:{line}:1")), "{out}");
+    assert!(out.contains("cannot open"), "{out}");
+    assert!(out.contains("help: `roster:` names"), "{out}");
+}

@@ -33,7 +33,8 @@ pub async fn load_inputs(
     let mut roster_requests = 0;
     let source = match &config.roster {
         RosterSource::File(path) => {
-            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)?
+            yaml::read_source(path, &path.display().to_string(), roster::MAX_ROSTER_BYTES)
+                .map_err(|diags| at_roster_line(config_path, path, diags))?
         }
         RosterSource::Github {
             owner,
@@ -55,6 +56,35 @@ pub async fn load_inputs(
         loaded,
         roster_requests,
     })
+}
+
+/// A roster file that cannot be opened is a problem of the config's
+/// `roster:` line: that is where the path is written, and where to fix it.
+fn at_roster_line(config_path: &Path, roster: &Path, diags: Diagnostics) -> Diagnostics {
+    let unopened = diags
+        .0
+        .iter()
+        .any(|d| d.pos.line == 0 && d.message.starts_with("cannot open"));
+    let Ok(text) = std::fs::read_to_string(config_path) else {
+        return diags;
+    };
+    if !unopened {
+        return diags;
+    }
+    let source = crate::diag::Source {
+        name: config_path.display().to_string(),
+        text,
+    };
+    let pos = yaml::key_pos(&source, "roster");
+    let why = diags
+        .0
+        .first()
+        .map(|d| d.message.clone())
+        .unwrap_or_default();
+    Diagnostics(vec![Diagnostic::error(&source, pos, why).help(format!(
+        "`roster:` names {}, relative to this config file; fix the path, or read the roster from a repository with github:OWNER/REPO/PATH",
+        roster.display()
+    ))])
 }
 
 /// Tells the redaction layer the secrets this config points at, before
