@@ -1057,3 +1057,56 @@ async fn without_a_durable_audit_trail_apply_changes_nothing() {
     assert_eq!(world.writes(), 0);
     assert_eq!(world.github_grants(), initial_github());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_never_assume_the_write_role_and_writes_assume_only_it() {
+    let world = world().await;
+    let write_role = format!("arn:aws:iam::{PRODUCTION}:role/lapse-write");
+    let read_role = format!("arn:aws:iam::{PRODUCTION}:role/lapse");
+    let config = std::fs::read_to_string(world.config_path())
+        .unwrap()
+        .replace(
+            &format!("assume_role_arn: \"{read_role}\"}}"),
+            &format!("assume_role_arn: \"{read_role}\", write_role_arn: \"{write_role}\"}}"),
+        );
+    assert!(config.contains(&write_role), "{config}");
+    std::fs::write(world.config_path(), config).unwrap();
+
+    world.moto.reset_counts();
+    for args in [&["plan"][..], &["run"][..]] {
+        let output = world.lapse(args);
+        assert_exit(&output, 2);
+    }
+    let snapshot = world.dir.path().join("snapshot.json");
+    let output = world.lapse(&["snapshot", "--output", snapshot.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let assumed = world.moto.request_counts().assumed_roles;
+    assert!(!assumed.contains_key(&write_role), "{assumed:?}");
+    assert!(assumed.contains_key(&read_role), "{assumed:?}");
+
+    world.moto.reset_counts();
+    let output = world.lapse(&["apply", "--yes", "--format", "json"]);
+    assert_exit(&output, 0);
+    let assumed = world.moto.request_counts().assumed_roles;
+    assert_eq!(assumed.get(&write_role), Some(&1), "{assumed:?}");
+    // The audit names who acted: the write role's session in production,
+    // the token's owner on GitHub.
+    let records = world.audit_records();
+    let production_write = records
+        .iter()
+        .find(|r| r["phase"] == "intent" && r["target"].as_str().unwrap().contains(PRODUCTION))
+        .expect("a production write");
+    assert!(
+        production_write["actor"]
+            .as_str()
+            .unwrap()
+            .contains("lapse-write"),
+        "{production_write}"
+    );
+    let github_write = records
+        .iter()
+        .find(|r| r["phase"] == "intent" && r["system"] == "github")
+        .expect("a GitHub write");
+    assert_eq!(github_write["actor"], "token of lapse-bot");
+    assert!(records.iter().all(|r| r["now"] == "2026-11-22T00:00:00Z"));
+}

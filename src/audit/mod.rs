@@ -32,9 +32,9 @@ pub struct Context {
     pub run_id: String,
     /// The evaluation time the plan used (`--now`, or the clock).
     pub now: DateTime<Utc>,
-    /// Who lapse acts as in each system: the caller ARN per AWS account,
-    /// the GitHub App installation or the token's owner.
-    pub actors: BTreeMap<System, String>,
+    /// Who lapse acts as: by `github`, or `aws:ACCOUNT_ID` for the caller
+    /// ARN in that account (the GitHub App installation or the token's owner).
+    pub actors: BTreeMap<String, String>,
     /// The reason given with `--override-gates`, when the gates were overridden.
     pub override_reason: Option<String>,
 }
@@ -110,14 +110,23 @@ impl AuditTrail {
         })
     }
 
+    /// Who made the change a record is about: the GitHub identity, or the
+    /// caller in the account of the role.
+    fn actor_of(&self, event: &AuditEvent) -> Option<&str> {
+        let key = match event.system {
+            _ if event.target.is_empty() => return None,
+            System::Github => "github".to_string(),
+            System::Aws => format!("aws:{}", crate::state::role_arn_key(&event.target)?.0),
+        };
+        self.context.actors.get(&key).map(String::as_str)
+    }
+
     fn write(&self, event: &AuditEvent) -> Result<(), String> {
         let record = Record {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             run_id: &self.context.run_id,
             now: self.context.now.to_rfc3339_opts(SecondsFormat::Secs, true),
-            actor: (!event.target.is_empty())
-                .then(|| self.context.actors.get(&event.system).map(String::as_str))
-                .flatten(),
+            actor: self.actor_of(event),
             override_reason: self.context.override_reason.as_deref(),
             sequence: self.sequence.fetch_add(1, Ordering::SeqCst) + 1,
             event,
@@ -163,8 +172,8 @@ mod tests {
             run_id: "run-1".into(),
             now: "2026-11-22T00:00:00Z".parse().unwrap(),
             actors: BTreeMap::from([(
-                System::Aws,
-                "arn:aws:sts::1:assumed-role/lapse/lapse".into(),
+                "aws:1".to_string(),
+                "arn:aws:sts::1:assumed-role/lapse/lapse".to_string(),
             )]),
             override_reason: Some("bulk clean-up".into()),
         };

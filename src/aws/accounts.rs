@@ -45,11 +45,15 @@ const MAX_ATTEMPTS: u32 = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One account lapse reads or writes in, with the client that acts there.
+/// One account lapse reads or writes in, with its clients: one that reads,
+/// and one that writes (the write role, assumed only when a write is sent).
 #[derive(Clone, Debug)]
 pub struct AccountClient {
     pub account: Account,
     pub iam: aws_sdk_iam::Client,
+    pub write: aws_sdk_iam::Client,
+    /// Asks who the write credentials are, for the audit trail.
+    pub write_sts: aws_sdk_sts::Client,
 }
 
 /// The configured accounts' clients and the request counter they share.
@@ -105,32 +109,38 @@ pub async fn connect(aws: &AwsConfig, loader: ConfigLoader) -> Result<Accounts, 
         })?;
     check_credentials(&base).await?;
 
-    // Accounts reached the same way share a client, and so one AssumeRole.
-    let mut clients: HashMap<Option<String>, aws_sdk_iam::Client> = HashMap::new();
-    let mut client_for = async |account: &Account| -> aws_sdk_iam::Client {
-        if let Some(client) = clients.get(&account.assume_role_arn) {
-            return client.clone();
+    // Accounts reached the same way share a config, and so one AssumeRole.
+    // Nothing is assumed until a request needs it: a plan never assumes a
+    // write role.
+    let mut configs: HashMap<Option<String>, SdkConfig> = HashMap::new();
+    let mut config_for = async |role: &Option<String>| -> SdkConfig {
+        if let Some(config) = configs.get(role) {
+            return config.clone();
         }
-        let client = aws_sdk_iam::Client::new(&account_config(&base, account).await);
-        clients.insert(account.assume_role_arn.clone(), client.clone());
-        client
+        let config = role_config(&base, role.as_deref()).await;
+        configs.insert(role.clone(), config.clone());
+        config
+    };
+    let mut client_for = async |account: &Account| -> AccountClient {
+        let read = config_for(&account.assume_role_arn).await;
+        let write_role = account
+            .write_role_arn
+            .clone()
+            .or_else(|| account.assume_role_arn.clone());
+        let write = config_for(&write_role).await;
+        AccountClient {
+            account: account.clone(),
+            iam: aws_sdk_iam::Client::new(&read),
+            write: aws_sdk_iam::Client::new(&write),
+            write_sts: aws_sdk_sts::Client::new(&write),
+        }
     };
     let mut by_alias = HashMap::new();
     for (alias, account) in &aws.accounts {
-        let iam = client_for(account).await;
-        by_alias.insert(
-            alias.clone(),
-            AccountClient {
-                account: account.clone(),
-                iam,
-            },
-        );
+        by_alias.insert(alias.clone(), client_for(account).await);
     }
     let users = match &aws.users_account {
-        Some(account) => Some(AccountClient {
-            account: account.clone(),
-            iam: client_for(account).await,
-        }),
+        Some(account) => Some(client_for(account).await),
         None => None,
     };
     Ok(Accounts {
@@ -160,11 +170,10 @@ async fn check_credentials(base: &SdkConfig) -> Result<(), String> {
     }
 }
 
-/// The base config, or one whose credentials come from assuming the
-/// account's role with the base credentials. Nothing is sent until the
-/// first request.
-async fn account_config(base: &SdkConfig, account: &Account) -> SdkConfig {
-    let Some(role_arn) = &account.assume_role_arn else {
+/// The base config, or one whose credentials come from assuming `role_arn`
+/// with the base credentials. Nothing is sent until the first request.
+async fn role_config(base: &SdkConfig, role_arn: Option<&str>) -> SdkConfig {
+    let Some(role_arn) = role_arn else {
         return base.clone();
     };
     let provider = AssumeRoleProvider::builder(role_arn)

@@ -213,7 +213,7 @@ impl RoleRevocation<'_> {
             return self.fail(removed, error, Some(before), None);
         }
         let written = client
-            .iam
+            .write
             .update_assume_role_policy()
             .role_name(role_name)
             .policy_document(after.to_json())
@@ -330,7 +330,7 @@ impl RoleRevocation<'_> {
                 format!("the audit intent of the session cut-off could not be recorded, so nothing was changed: {problem}")
             })?;
         let put = client
-            .iam
+            .write
             .put_role_policy()
             .role_name(role_name)
             .policy_name(REVOKE_SESSIONS_POLICY_NAME)

@@ -129,6 +129,33 @@ impl Act for IamSystem {
     fn requests(&self) -> u64 {
         self.requests_sent()
     }
+
+    /// The write credentials' caller ARN in each account (STS
+    /// GetCallerIdentity); an account that cannot say is left out, and its
+    /// records name no actor rather than a guess.
+    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        Box::pin(async move {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut actors = Vec::new();
+            for client in self.accounts.by_alias.values() {
+                if !seen.insert(client.account.id.clone()) {
+                    continue;
+                }
+                match client.write_sts.get_caller_identity().send().await {
+                    Ok(who) => actors.push((
+                        format!("aws:{}", client.account.id),
+                        who.arn().unwrap_or("(no ARN)").to_string(),
+                    )),
+                    Err(e) => tracing::warn!(
+                        account = %client.account.alias,
+                        "cannot tell who lapse acts as: {}",
+                        describe(&e)
+                    ),
+                }
+            }
+            actors
+        })
+    }
 }
 
 /// An SDK error as an operator reads it: IAM's code and message when IAM

@@ -56,6 +56,7 @@ fn accounts(check: &mut Check, raw: &BTreeMap<String, RawAccount>) -> BTreeMap<S
                 alias: alias.clone(),
                 id: acct.id.value.clone(),
                 assume_role_arn: acct.assume_role_arn.clone(),
+                write_role_arn: write_role_arn(check, alias, acct),
             },
         );
     }
@@ -78,6 +79,58 @@ fn users_account(check: &mut Check, u: &RawAccount) -> Account {
         alias: "users".into(),
         id: u.id.value.clone(),
         assume_role_arn: u.assume_role_arn.clone(),
+        // Nothing is written in the users account: activity is only read.
+        write_role_arn: None,
+    }
+}
+
+/// A write role is an IAM role in the account it writes in: a role in
+/// another account would write somewhere else, or nowhere.
+fn write_role_arn(check: &mut Check, alias: &str, account: &RawAccount) -> Option<String> {
+    let written = account.write_role_arn.as_ref()?;
+    let arn = written.value.trim();
+    let in_account = crate::state::role_arn_key(arn)
+        .is_some_and(|(id, name)| id == account.id.value.trim() && !name.is_empty());
+    if !in_account {
+        check.diags.push(
+            Diagnostic::error(
+                check.source,
+                pos(written),
+                format!(
+                    "aws.accounts.{alias}.write_role_arn `{}` is not an IAM role in account {}",
+                    crate::hygiene::quote(arn),
+                    account.id.value.trim()
+                ),
+            )
+            .help("arn:aws:iam::ACCOUNT_ID:role/NAME, in the account it writes in"),
+        );
+        return None;
+    }
+    Some(arn.to_string())
+}
+
+/// In enforce mode every account should name a write role, so that the
+/// credentials lapse reads with cannot change anything.
+pub(super) fn write_roles_when_enforcing(
+    check: &mut Check,
+    mode: super::Mode,
+    aws: Option<&super::raw::RawAws>,
+) {
+    let Some(aws) = aws else { return };
+    if mode != super::Mode::Enforce {
+        return;
+    }
+    for (alias, account) in &aws.accounts {
+        if account.write_role_arn.is_none() {
+            check.diags.push(
+                Diagnostic::warning(
+                    check.source,
+                    pos(&account.id),
+                    format!("account `{alias}` names no write_role_arn: lapse will revoke with the role it reads with"),
+                )
+                .help("give lapse a separate write role (write_role_arn) so that its read credentials cannot change anything"),
+            );
+        }
     }
 }
 

@@ -270,6 +270,7 @@ mod tests {
             alias: alias.into(),
             id: id.into(),
             assume_role_arn: None,
+            write_role_arn: None,
         };
         AwsConfig {
             region: None,

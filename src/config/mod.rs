@@ -108,7 +108,10 @@ pub struct GithubConfig {
 pub struct Account {
     pub alias: String,
     pub id: String,
+    /// The role lapse reads with.
     pub assume_role_arn: Option<String>,
+    /// The role lapse writes with; `None` writes with the read role.
+    pub write_role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +250,7 @@ pub fn validate(raw: RawConfig, path: &Path, source: &Source) -> Result<Config, 
     let shutdown_grace = schedule::shutdown_grace(&mut check, raw.shutdown_grace_s);
     let audit = audit::audit(&mut check, raw.audit_log.as_ref(), &raw.audit, &dir);
     aws::inactivity_is_observable(&mut check, &policy, aws.as_ref(), &levels);
+    aws::write_roles_when_enforcing(&mut check, raw.mode, raw.aws.as_ref());
 
     if check.diags.has_errors() {
         return Err(check.diags);

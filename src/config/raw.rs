@@ -231,9 +231,14 @@ pub struct RawAccount {
     /// The 12-digit account ID (quote it).
     #[schemars(with = "String")]
     pub id: SpannedString,
-    /// Role lapse assumes in this account; null uses the base credentials.
+    /// Role lapse assumes in this account to read; null uses the base credentials.
     #[serde(default)]
     pub assume_role_arn: Option<String>,
+    /// Role lapse assumes only to write (revoke) in this account; null writes
+    /// with the read role, which then needs the write permissions too.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub write_role_arn: Option<SpannedString>,
 }
 
 fn default_max_revocations() -> u32 {

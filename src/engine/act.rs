@@ -96,6 +96,26 @@ fn stop_on_signals(stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Who lapse acts as, asked only of the systems it has revocations for.
+async fn actors(
+    planned: &Planned,
+    systems: &Systems,
+) -> std::collections::BTreeMap<String, String> {
+    let revokes_in = |system: System| planned.plan.revocations().any(|f| f.system == system);
+    let mut actors = std::collections::BTreeMap::new();
+    if revokes_in(System::Github)
+        && let Some(github) = &systems.github
+    {
+        actors.extend(Act::actors(github.as_ref()).await);
+    }
+    if revokes_in(System::Aws)
+        && let Some(aws) = &systems.aws
+    {
+        actors.extend(Act::actors(aws.as_ref()).await);
+    }
+    actors
+}
+
 /// The run's audit trail, refused unless it is durable and has taken the
 /// run's first record: a change nobody could later account for is not made.
 async fn open_trail(planned: &Planned, context: audit::Context) -> Result<AuditTrail, String> {
@@ -147,7 +167,7 @@ pub async fn carry_out(
     let context = audit::Context {
         run_id: run_id.to_string(),
         now: planned.now,
-        actors: Default::default(),
+        actors: actors(planned, systems).await,
         override_reason: acting
             .override_gates
             .clone()

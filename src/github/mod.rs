@@ -47,6 +47,8 @@ use crate::system::{
 /// run.
 pub struct GithubLive {
     client: Client,
+    /// The App id and installation, when lapse acts as a GitHub App.
+    app: Option<(u64, u64)>,
     /// Who each observed invitation is for (login, or email without an
     /// account), so the audit trail of a cancellation names the person.
     invitees: Mutex<HashMap<u64, String>>,
@@ -55,7 +57,16 @@ pub struct GithubLive {
 impl GithubLive {
     /// Fails at once, before any request, when credentials are missing.
     pub fn connect(config: &GithubConfig) -> Result<GithubLive, String> {
-        Ok(GithubLive::with_client(Client::connect(config)?))
+        let mut live = GithubLive::with_client(Client::connect(config)?);
+        if let crate::config::GithubAuth::App {
+            id,
+            installation_id,
+            ..
+        } = &config.auth
+        {
+            live.app = Some((*id, *installation_id));
+        }
+        Ok(live)
     }
 
     /// Through a client built by the caller, e.g. with
@@ -63,6 +74,7 @@ impl GithubLive {
     pub fn with_client(client: Client) -> GithubLive {
         GithubLive {
             client,
+            app: None,
             invitees: Mutex::new(HashMap::new()),
         }
     }
@@ -119,6 +131,28 @@ impl ObserveGithub for GithubLive {
     fn requests(&self) -> u64 {
         self.client.requests()
     }
+
+    /// The App installation lapse acts as, or the token's owner (`GET /user`).
+    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        Box::pin(async move {
+            let who = match &self.app {
+                Some((app, installation)) => {
+                    format!("GitHub App {app}, installation {installation}")
+                }
+                None => match self.client.get_json::<serde_json::Value>("/user").await {
+                    Ok(user) => match user["login"].as_str() {
+                        Some(login) => format!("token of {login}"),
+                        None => return Vec::new(),
+                    },
+                    Err(e) => {
+                        tracing::warn!("cannot tell who lapse acts as on GitHub: {e}");
+                        return Vec::new();
+                    }
+                },
+            };
+            vec![("github".to_string(), who)]
+        })
+    }
 }
 
 impl Act for GithubLive {
@@ -143,5 +177,27 @@ impl Act for GithubLive {
 
     fn requests(&self) -> u64 {
         self.client.requests()
+    }
+
+    /// The App installation lapse acts as, or the token's owner (`GET /user`).
+    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
+        Box::pin(async move {
+            let who = match &self.app {
+                Some((app, installation)) => {
+                    format!("GitHub App {app}, installation {installation}")
+                }
+                None => match self.client.get_json::<serde_json::Value>("/user").await {
+                    Ok(user) => match user["login"].as_str() {
+                        Some(login) => format!("token of {login}"),
+                        None => return Vec::new(),
+                    },
+                    Err(e) => {
+                        tracing::warn!("cannot tell who lapse acts as on GitHub: {e}");
+                        return Vec::new();
+                    }
+                },
+            };
+            vec![("github".to_string(), who)]
+        })
     }
 }

@@ -14,7 +14,7 @@ bound. Test endpoints (JSON in, JSON out):
     POST   /_lapse/iam/password-last-used    {account_id, user_name, time|null}
     POST   /_lapse/iam/access-key-last-used  {account_id, user_name, access_key_id,
                                               time|null, service, region}
-    GET    /_lapse/requests                  {total, by_action, by_account}
+    GET    /_lapse/requests                  {total, by_action, by_account, assumed_roles}
     DELETE /_lapse/requests                  reset the counters
     POST   /_lapse/faults                    {action|null, account_id|null, count,
                                               status, code, message|null}
@@ -165,6 +165,14 @@ def _action(environ: WsgiEnviron, body: bytes) -> str:
     return params.get("Action", ["(none)"])[0]
 
 
+def _assumed_role(environ: WsgiEnviron, body: bytes) -> str | None:
+    """The `RoleArn` of an STS AssumeRole request, if it is one."""
+    params = parse_qs(environ.get("QUERY_STRING", ""))
+    if "RoleArn" not in params:
+        params = parse_qs(body.decode("utf-8", errors="replace"))
+    return params.get("RoleArn", [None])[0]
+
+
 def _account(environ: WsgiEnviron) -> str:
     """The account moto will act in, decided the way moto decides it.
 
@@ -209,6 +217,8 @@ class LapseApp:
         self.total = 0
         self.by_action: Counter[str] = Counter()
         self.by_account: dict[str, Counter[str]] = {}
+        # AssumeRole calls per role ARN: which roles were assumed, not only how often.
+        self.assumed_roles: Counter[str] = Counter()
         # Fault rules, consumed in the order they were added.
         self.faults: list[dict[str, Any]] = []
         # Delay in ms per Action; the key None applies to every request.
@@ -228,6 +238,10 @@ class LapseApp:
             self.total += 1
             self.by_action[action] += 1
             self.by_account.setdefault(account, Counter())[action] += 1
+            if action == "AssumeRole":
+                role = _assumed_role(environ, body)
+                if role:
+                    self.assumed_roles[role] += 1
             delay_ms = self.latency_ms.get(action, self.latency_ms.get(None, 0))
             fault = self._take_fault(action, account)
         if delay_ms:
@@ -352,6 +366,7 @@ class LapseApp:
                 "total": self.total,
                 "by_action": dict(self.by_action),
                 "by_account": {account: dict(c) for account, c in self.by_account.items()},
+                "assumed_roles": dict(self.assumed_roles),
             }
 
     def reset_request_counts(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -359,6 +374,7 @@ class LapseApp:
             self.total = 0
             self.by_action.clear()
             self.by_account.clear()
+            self.assumed_roles.clear()
         return {}
 
     def add_fault(self, payload: dict[str, Any]) -> dict[str, Any]:

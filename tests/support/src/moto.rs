@@ -71,6 +71,9 @@ pub struct RequestCounts {
     pub by_action: BTreeMap<String, u64>,
     /// Per account the request acted in, then per `Action`.
     pub by_account: BTreeMap<String, BTreeMap<String, u64>>,
+    /// AssumeRole calls per role ARN.
+    #[serde(default)]
+    pub assumed_roles: BTreeMap<String, u64>,
 }
 
 /// An error moto answers instead of the real response, for fault tests.

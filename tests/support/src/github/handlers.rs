@@ -238,6 +238,22 @@ pub(crate) async fn get_user(State(shared): State<Shared>, Path(username): Path<
     Ok(Json(json::public_user(&state.base_url, &user.login, user.id)).into_response())
 }
 
+/// `GET /user`: the account a personal token belongs to. Every personal
+/// token of the fake belongs to one machine user, `lapse-bot`.
+pub(crate) async fn authenticated_user(State(shared): State<Shared>) -> Answer {
+    let state = lock(&shared);
+    Ok(Json(json::public_user(
+        &state.base_url,
+        TOKEN_OWNER,
+        TOKEN_OWNER_ID,
+    ))
+    .into_response())
+}
+
+/// The login and id of the account the fake's personal tokens belong to.
+pub const TOKEN_OWNER: &str = "lapse-bot";
+pub const TOKEN_OWNER_ID: u64 = 90_000_001;
+
 pub(crate) async fn list_team_invitations(
     State(shared): State<Shared>,
     target: Target,

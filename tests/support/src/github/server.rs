@@ -122,6 +122,7 @@ pub(crate) fn router(shared: Shared) -> Router {
             post(handlers::create_installation_token),
         )
         .route("/users/{username}", get(handlers::get_user))
+        .route("/user", get(handlers::authenticated_user))
         .route("/graphql", post(graphql::answer))
         .route("/rate_limit", get(handlers::rate_limit))
         .fallback(|| async { ApiError::not_found() })
