@@ -120,9 +120,50 @@ pub fn write(path: &Path, actual: &Actual, taken_at: DateTime<Utc>) -> Result<()
     };
     let mut text = serde_json::to_string_pretty(&snapshot).map_err(|e| e.to_string())?;
     text.push('\n');
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    // A snapshot names who holds production access: it is written for its
+    // owner only, through a temporary file nobody could have made in
+    // advance (created exclusively, with a random name), then renamed into
+    // place, so a reader never sees half a snapshot.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".lapse-snapshot-")
+        .tempfile_in(dir)
+        .map_err(cannot)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(cannot)?;
+    tmp.as_file().sync_all().map_err(cannot)?;
+    tmp.persist(path).map_err(|e| cannot(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_snapshot_is_written_for_its_owner_only_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot.json");
+        write(&path, &Actual::default(), Utc::now()).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("snapshot.json")]);
+        // A file planted at the old predictable name is neither used nor followed.
+        std::fs::write(path.with_extension("tmp"), "planted").unwrap();
+        write(&path, &Actual::default(), Utc::now()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("tmp")).unwrap(),
+            "planted"
+        );
+    }
 }
 
 /// Observation from a snapshot: no API is called.

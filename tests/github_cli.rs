@@ -426,10 +426,11 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
     assert_eq!(github.count_requests(|r| r.method == "DELETE"), 4);
     assert_eq!(
         report["api_calls"]["github"],
-        WORLD_PLAN_REQUESTS + 4 + 5,
-        "the plan's reads, one DELETE per revocation, and each read back: \
-         a GET per revocation, and for dave, whom the membership read still \
-         shows through admin-oncall, admin's direct members"
+        WORLD_PLAN_REQUESTS + 1 + 4 + 5,
+        "the plan's reads, GET /user for who lapse acts as, one DELETE per \
+         revocation, and each read back: a GET per revocation, and for dave, \
+         whom the membership read still shows through admin-oncall, admin's \
+         direct members"
     );
 
     // Applying again finds nothing left to revoke.
