@@ -139,33 +139,6 @@ pub fn write(path: &Path, actual: &Actual, taken_at: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
-#[cfg(test)]
-mod file_tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn a_snapshot_is_written_for_its_owner_only_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("snapshot.json");
-        write(&path, &Actual::default(), Utc::now()).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("snapshot.json")]);
-        // A file planted at the old predictable name is neither used nor followed.
-        std::fs::write(path.with_extension("tmp"), "planted").unwrap();
-        write(&path, &Actual::default(), Utc::now()).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(path.with_extension("tmp")).unwrap(),
-            "planted"
-        );
-    }
-}
-
 /// Observation from a snapshot: no API is called.
 pub struct SnapshotObserver {
     actual: Actual,
@@ -208,5 +181,32 @@ impl ObserveAws for SnapshotObserver {
 
     fn requests(&self) -> u64 {
         0
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_snapshot_is_written_for_its_owner_only_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot.json");
+        write(&path, &Actual::default(), Utc::now()).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("snapshot.json")]);
+        // A file planted at the old predictable name is neither used nor followed.
+        std::fs::write(path.with_extension("tmp"), "planted").unwrap();
+        write(&path, &Actual::default(), Utc::now()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("tmp")).unwrap(),
+            "planted"
+        );
     }
 }
