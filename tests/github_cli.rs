@@ -433,6 +433,19 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
          direct members"
     );
 
+    // A cancelled invitation's record names the team it gave access to.
+    let audit = std::fs::read_to_string(files.dir.path().join("audit.jsonl")).unwrap();
+    let eve: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["principals"] == serde_json::json!(["eve"]))
+        .collect();
+    assert!(!eve.is_empty(), "{audit}");
+    assert!(
+        eve.iter().all(|r| r["target"] == "github:acme/admin"),
+        "{eve:?}"
+    );
+
     // Applying again finds nothing left to revoke.
     let again = lapse("apply", &files.config(), Some(TOKEN), &["--yes"]);
     again.assert_code(0);

@@ -18,7 +18,7 @@ pub async fn revoke(
     client: &Client,
     batch: Vec<Planned>,
     audit: &dyn AuditSink,
-    invitees: &HashMap<u64, String>,
+    invitees: &HashMap<u64, Invitee>,
 ) -> Vec<ActResult> {
     let mut groups: Vec<(Revocation, Vec<Planned>)> = Vec::new();
     for planned in batch {
@@ -39,6 +39,14 @@ pub async fn revoke(
     results
 }
 
+/// Who an observed invitation is for, and every team it covers: the audit
+/// record of its cancellation names them all, since all of them go.
+#[derive(Debug, Clone)]
+pub struct Invitee {
+    pub who: String,
+    pub teams: Vec<String>,
+}
+
 /// What one revocation removes on GitHub: the audit trail's target and
 /// principal, and the resource a `DELETE` removes.
 struct Removal {
@@ -49,7 +57,7 @@ struct Removal {
 
 impl Removal {
     /// `None` for a revocation that is not GitHub's.
-    fn of(revocation: &Revocation, invitees: &HashMap<u64, String>) -> Option<Removal> {
+    fn of(revocation: &Revocation, invitees: &HashMap<u64, Invitee>) -> Option<Removal> {
         match revocation {
             Revocation::TeamMembership { org, team, login } => Some(Removal {
                 target: github_target(org, team),
@@ -57,13 +65,21 @@ impl Removal {
                 path: verify::membership_path(org, team, login),
             }),
             Revocation::Invitation { org, invitation_id } => Some(Removal {
-                target: format!(
-                    "github:{}/invitations/{invitation_id}",
-                    org.to_ascii_lowercase()
-                ),
+                target: match invitees.get(invitation_id) {
+                    Some(invitee) if !invitee.teams.is_empty() => invitee
+                        .teams
+                        .iter()
+                        .map(|team| github_target(org, team))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    _ => format!(
+                        "github:{}/invitations/{invitation_id}",
+                        org.to_ascii_lowercase()
+                    ),
+                },
                 principal: invitees
                     .get(invitation_id)
-                    .cloned()
+                    .map(|i| i.who.clone())
                     .unwrap_or_else(|| format!("invitation:{invitation_id}")),
                 path: format!("/orgs/{}/invitations/{invitation_id}", segment(org)),
             }),
@@ -99,7 +115,7 @@ async fn revoke_one(
     revocation: &Revocation,
     planned: &[Planned],
     audit: &dyn AuditSink,
-    invitees: &HashMap<u64, String>,
+    invitees: &HashMap<u64, Invitee>,
 ) -> (Outcome, Option<String>) {
     let Some(removal) = Removal::of(revocation, invitees) else {
         return (

@@ -51,7 +51,7 @@ pub struct GithubLive {
     app: Option<(u64, u64)>,
     /// Who each observed invitation is for (login, or email without an
     /// account), so the audit trail of a cancellation names the person.
-    invitees: Mutex<HashMap<u64, String>>,
+    invitees: Mutex<HashMap<u64, act::Invitee>>,
 }
 
 impl GithubLive {
@@ -106,7 +106,8 @@ impl GithubLive {
                 .clone()
                 .or_else(|| invitation.email.clone())
                 .unwrap_or_else(|| format!("invitation:{}", invitation.id));
-            invitees.insert(invitation.id, who);
+            let teams = invitation.teams.clone();
+            invitees.insert(invitation.id, act::Invitee { who, teams });
         }
     }
 }
