@@ -30,6 +30,8 @@ const TOKEN: &str = "ghp_lapseSOAK0serve0secret0Wq4Ld8";
 const TOKEN_ENV: &str = "LAPSE_SOAK_GITHUB_TOKEN";
 /// One request in this many, before a cycle, is made to fail.
 const FAIL_ONE_IN: u64 = 10;
+/// A fault this many requests long outlasts every retry of the reads in flight.
+const LASTING: u32 = 40;
 /// Growth of resident memory from the tenth cycle to the last that counts as flat.
 const MEMORY_GROWTH_LIMIT: f64 = 1.25;
 
@@ -96,10 +98,11 @@ fn main() {
         // Half the faults are retried away; half outlast the retries and
         // fail the cycle.
         if next() % FAIL_ONE_IN == 0 {
-            github.fail_requests("", if next() % 2 == 0 { 1 } else { 6 }, 502);
+            github.fail_requests("", if next() % 2 == 0 { 1 } else { LASTING }, 502);
         }
         if next() % FAIL_ONE_IN == 0 {
-            moto.inject_fault(Fault::service_failure().times(if next() % 2 == 0 { 1 } else { 6 }));
+            let times = if next() % 2 == 0 { 1 } else { LASTING };
+            moto.inject_fault(Fault::service_failure().times(times));
         }
         let Ok(exit) = finished.recv_timeout(Duration::from_secs(60)) else {
             println!("FAIL no cycle finished within a minute (cycle {cycle}): the daemon hangs");
@@ -114,7 +117,9 @@ fn main() {
             println!("cycle {cycle}: exit {exit} but /healthz answered {health:?}");
         }
         samples.push((rss_kib(pid), open_fds(pid)));
+        // Faults not used up in this cycle do not spill into the next.
         moto.clear_faults();
+        github.clear_failures();
     }
     let soak_time = started.elapsed();
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };

@@ -49,12 +49,6 @@ pub trait ObserveGithub: Send + Sync {
     ) -> BoxFuture<'a, Result<GithubState, ObserveError>>;
     /// HTTP requests sent so far, retries and pages included.
     fn requests(&self) -> u64;
-    /// Who this system's changes are made as, for the audit trail: pairs of
-    /// a key (`github`, or `aws:ACCOUNT_ID`) and the identity (a caller
-    /// ARN, an App installation, a token's owner). Asked only when acting.
-    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
-        Box::pin(async { Vec::new() })
-    }
 }
 
 /// Reads what IAM grants in the managed scope, and the users account's activity.
@@ -62,12 +56,6 @@ pub trait ObserveAws: Send + Sync {
     fn observe<'a>(&'a self, scope: &'a AwsScope) -> BoxFuture<'a, Result<AwsState, ObserveError>>;
     /// HTTP requests sent so far, retries, pages and AssumeRole calls included.
     fn requests(&self) -> u64;
-    /// Who this system's changes are made as, for the audit trail: pairs of
-    /// a key (`github`, or `aws:ACCOUNT_ID`) and the identity (a caller
-    /// ARN, an App installation, a token's owner). Asked only when acting.
-    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
-        Box::pin(async { Vec::new() })
-    }
 }
 
 /// One revocation to carry out, with the finding it comes from.

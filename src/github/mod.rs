@@ -132,28 +132,6 @@ impl ObserveGithub for GithubLive {
     fn requests(&self) -> u64 {
         self.client.requests()
     }
-
-    /// The App installation lapse acts as, or the token's owner (`GET /user`).
-    fn actors(&self) -> BoxFuture<'_, Vec<(String, String)>> {
-        Box::pin(async move {
-            let who = match &self.app {
-                Some((app, installation)) => {
-                    format!("GitHub App {app}, installation {installation}")
-                }
-                None => match self.client.get_json::<serde_json::Value>("/user").await {
-                    Ok(user) => match user["login"].as_str() {
-                        Some(login) => format!("token of {login}"),
-                        None => return Vec::new(),
-                    },
-                    Err(e) => {
-                        tracing::warn!("cannot tell who lapse acts as on GitHub: {e}");
-                        return Vec::new();
-                    }
-                },
-            };
-            vec![("github".to_string(), who)]
-        })
-    }
 }
 
 impl Act for GithubLive {

@@ -340,6 +340,11 @@ impl FakeGithub {
         self.state().faults.latency = latency;
     }
 
+    /// Drops every injected failure not yet used up.
+    pub fn clear_failures(&self) {
+        self.state().faults.failures.clear();
+    }
+
     /// The next `count` requests whose path contains `path_contains` get
     /// `status` (e.g. 502) with a GitHub error body.
     pub fn fail_requests(&self, path_contains: &str, count: u32, status: u16) {
