@@ -139,14 +139,7 @@ impl Daemon {
         if !ok {
             self.failed.fetch_add(1, Ordering::SeqCst);
         }
-        tracing::info!(
-            cycle,
-            exit = outcome.exit.code(),
-            duration_ms = outcome.duration.as_millis() as u64,
-            github_requests = outcome.report.as_ref().map_or(0, |r| r.api_calls.github),
-            github_not_modified = self.github_responses.not_modified_total() - not_modified_before,
-            "cycle finished"
-        );
+
         let mut health = self.health.lock().await;
         health.last_ok = Some(ok);
         if ok {
@@ -170,6 +163,15 @@ impl Daemon {
         }
         drop(health);
         self.cycles.fetch_add(1, Ordering::SeqCst);
+        // Said only once /healthz and /metrics say the same.
+        tracing::info!(
+            cycle,
+            exit = outcome.exit.code(),
+            duration_ms = outcome.duration.as_millis() as u64,
+            github_requests = outcome.report.as_ref().map_or(0, |r| r.api_calls.github),
+            github_not_modified = self.github_responses.not_modified_total() - not_modified_before,
+            "cycle finished"
+        );
         self.phase.store(IDLE, Ordering::SeqCst);
     }
 
