@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use aws_support::{PRODUCTION, STAGING, USERS, allow, create_role, create_user, iam_in};
 use chrono::{DateTime, Utc};
-use lapse_test_support::github::{FakeGithub, Role};
+use lapse_test_support::github::{FakeGithub, LoggedRequest, Role};
 use lapse_test_support::moto::Moto;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -220,7 +220,7 @@ async fn seed(github: &FakeGithub, moto: &Moto) {
         .maintainer("alice")
         .members(["bob", "mallory"], Role::Member)
         .child("admin-oncall")
-        .member("dave", Role::Member);
+        .members(["dave", "bob"], Role::Member);
     org.invite_login("ivy", &["admin"]);
 
     let users = iam_in(moto, USERS).await;
@@ -315,6 +315,13 @@ async fn held_by_the_fakes(github: &FakeGithub, moto: &Moto) -> BTreeSet<String>
     held
 }
 
+/// Whether a request to the fake GitHub can change anything: GraphQL
+/// queries are POSTs, but they only read.
+fn is_write(request: &LoggedRequest) -> bool {
+    let query = request.method == "POST" && request.path_and_query.starts_with("/graphql");
+    request.method != "GET" && !query
+}
+
 fn holder<'r>(review: &'r Value, target: &str, principal: &str) -> &'r Value {
     review["holders"]
         .as_array()
@@ -375,7 +382,7 @@ async fn a_live_review_lists_every_holder_the_fakes_hold_and_changes_nothing() {
     assert_eq!(listed, before);
 
     assert_eq!(
-        github.count_requests(|r| r.method != "GET"),
+        github.count_requests(is_write),
         0,
         "{:?}",
         github.requests()
@@ -401,6 +408,20 @@ fn assert_grounds(review: &Value) {
     assert_eq!(mallory["findings"][0]["kind"], "unexpected");
     let dave = grounds("github:acme/admin", "dave");
     assert_eq!(dave["via"], "github:acme/admin-oncall");
+    // Bob holds admin twice, directly and through the child team: the
+    // direct membership is revoked, the other reported.
+    let bob: Vec<(&Value, &Value)> = review["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["target"] == "github:acme/admin" && h["principal"] == "bob")
+        .map(|h| (&h["via"], &h["findings"][0]["action"]))
+        .collect();
+    let child = json!("github:acme/admin-oncall");
+    assert_eq!(
+        bob,
+        [(&Value::Null, &json!("revoke")), (&child, &json!("none"))]
+    );
     let carol = grounds(
         &aws_support::role_arn(PRODUCTION, "deployer"),
         &user("carol"),
@@ -492,5 +513,5 @@ fn a_roster_read_from_github_is_named_by_its_blob_sha_and_ref() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(roster["sha256"], sha256);
-    assert_eq!(github.count_requests(|r| r.method != "GET"), 0);
+    assert_eq!(github.count_requests(is_write), 0);
 }

@@ -9,14 +9,16 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Config, Level, RoleRef};
 use crate::engine::Planned;
-use crate::model::{Finding, FindingKind, System, github_target};
+use crate::model::{Finding, FindingKind, Revocation, System};
 use crate::report::review::{
     Activity, Basis, HeldAs, Holder, HolderFinding, LevelGround, PersonGrounds, TemporaryGround,
 };
 use crate::roster::Person;
-use crate::state::{AwsState, GithubState, IamUser, Member, RoleState, TeamRole};
+use crate::state::{AwsState, IamUser, RoleState};
 use crate::trust_policy::{PrincipalType, allowed_principals_unordered};
 use crate::when::show_expiry;
+
+mod teams;
 
 /// One principal on one target, before the roster's grounds are added.
 struct Grant<'g> {
@@ -31,6 +33,44 @@ struct Grant<'g> {
     protected: bool,
     /// The IAM user (ARN in lower case) whose activity speaks for the principal.
     iam_user: Option<String>,
+    /// Which of the plan's findings on the target and principal are this grant's.
+    share: Share,
+}
+
+/// Which of the plan's findings on one target and principal belong to one
+/// grant: a login can hold a team directly and through a child team, and be
+/// invited to it, and the plan judges each of those grants on its own. A
+/// warning that the person's access lapses soon goes to their first grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// A trust-policy principal: the only grant under its name.
+    All,
+    /// A direct team membership: revoked by removing it.
+    Direct,
+    /// A membership through a child team: reported, never revoked here.
+    ThroughChild { first: bool },
+    /// A pending invitation.
+    Invitation { first: bool },
+}
+
+impl Share {
+    fn owns(self, f: &Finding) -> bool {
+        let lapses_soon = f.kind == FindingKind::ExpiringSoon;
+        match self {
+            Share::All => true,
+            Share::Direct => {
+                lapses_soon || matches!(f.revocation, Some(Revocation::TeamMembership { .. }))
+            }
+            Share::ThroughChild { first } => match f.kind {
+                FindingKind::PendingInvitation => false,
+                FindingKind::ExpiringSoon => first,
+                _ => f.revocation.is_none(),
+            },
+            Share::Invitation { first } => {
+                f.kind == FindingKind::PendingInvitation || (lapses_soon && first)
+            }
+        }
+    }
 }
 
 /// The lookups a review consults for every holder, and the holders so far.
@@ -39,6 +79,7 @@ pub(super) struct Builder<'a> {
     now: DateTime<Utc>,
     people: &'a [Person],
     by_login: HashMap<&'a str, usize>,
+    by_github_id: HashMap<u64, usize>,
     by_email: HashMap<String, usize>,
     by_arn: HashMap<String, usize>,
     /// IAM users by ARN in lower case, when activity was observed.
@@ -52,11 +93,15 @@ impl<'a> Builder<'a> {
     pub(super) fn new(planned: &'a Planned) -> Self {
         let people = &planned.loaded.roster.people[..];
         let mut by_login = HashMap::new();
+        let mut by_github_id = HashMap::new();
         let mut by_email = HashMap::new();
         let mut by_arn = HashMap::new();
         for (i, p) in people.iter().enumerate() {
             if let Some(login) = &p.github_username {
                 by_login.insert(login.as_str(), i);
+            }
+            if let Some(id) = p.github_id {
+                by_github_id.insert(id, i);
             }
             by_email.insert(p.email.to_lowercase(), i);
             if let Some(arn) = &p.aws_user_arn {
@@ -87,62 +132,12 @@ impl<'a> Builder<'a> {
             now: planned.now,
             people,
             by_login,
+            by_github_id,
             by_email,
             by_arn,
             users,
             findings,
             holders: Vec::new(),
-        }
-    }
-
-    /// Every member and invitee of every managed team.
-    pub(super) fn teams(&mut self, org: &str, state: &GithubState) {
-        for slug in self.config.managed_teams() {
-            let target = github_target(org, &slug);
-            let levels = levels_giving(self.config, |l| l.github_teams.contains(&slug));
-            for (member, via) in effective_members(state, &slug) {
-                let login = member.login.to_ascii_lowercase();
-                let who = self.by_login.get(login.as_str()).copied();
-                let grant = Grant {
-                    system: System::Github,
-                    target: &target,
-                    held_as: match member.role {
-                        TeamRole::Member => HeldAs::Member,
-                        TeamRole::Maintainer => HeldAs::Maintainer,
-                    },
-                    via: via.map(|child| github_target(org, child)),
-                    principal_type: None,
-                    who,
-                    protected: self.protects_login(&login),
-                    iam_user: self.person_iam_user(who),
-                    principal: login,
-                };
-                self.push(grant, &levels);
-            }
-            let invitations = state.team(&slug).map_or(&[][..], |t| &t.invitations[..]);
-            for inv in invitations {
-                let login = inv.login.as_ref().map(|l| l.to_ascii_lowercase());
-                let email = inv.email.as_ref().map(|e| e.to_lowercase());
-                let who = login
-                    .as_deref()
-                    .and_then(|l| self.by_login.get(l).copied())
-                    .or_else(|| email.as_ref().and_then(|e| self.by_email.get(e).copied()));
-                let grant = Grant {
-                    system: System::Github,
-                    target: &target,
-                    held_as: HeldAs::Invitation,
-                    via: None,
-                    principal_type: None,
-                    who,
-                    protected: login.as_deref().is_some_and(|l| self.protects_login(l)),
-                    iam_user: self.person_iam_user(who),
-                    // As the plan names an invitation: login, else email, else id.
-                    principal: login
-                        .or(email)
-                        .unwrap_or_else(|| format!("invitation:{}", inv.id)),
-                };
-                self.push(grant, &levels);
-            }
         }
     }
 
@@ -185,6 +180,7 @@ impl<'a> Builder<'a> {
                         .iter()
                         .any(|x| x.protects_aws(p.value)),
                     iam_user: (is_aws && self.users.contains_key(&lower)).then_some(lower),
+                    share: Share::All,
                 };
                 self.push(grant, &levels);
             }
@@ -208,14 +204,12 @@ impl<'a> Builder<'a> {
     /// Adds the holder of `grant`, with the roster's grounds among `levels`
     /// (those that give its target) and the plan's findings on it.
     fn push(&mut self, grant: Grant, levels: &[&Level]) {
-        let invited = grant.held_as == HeldAs::Invitation;
         let findings = self
             .findings
             .get(&(grant.system, grant.target, grant.principal.as_str()))
             .map_or(&[][..], |f| &f[..])
             .iter()
-            // An invitation's findings are its own; a holder's are the rest.
-            .filter(|f| (f.kind == FindingKind::PendingInvitation) == invited)
+            .filter(|f| grant.share.owns(f))
             .map(|f| HolderFinding {
                 kind: f.kind,
                 action: f.action,
@@ -300,36 +294,6 @@ fn level_ground(
         lacking: requires.difference(&person.attestations).cloned().collect(),
         temporary: None,
     }
-}
-
-/// Members of a team as the plan reads them: the team's own, then its
-/// child teams' (recursively), each login once, the team's own first; with
-/// the child team (lower case) a membership comes through.
-fn effective_members<'s>(state: &'s GithubState, slug: &str) -> Vec<(&'s Member, Option<&'s str>)> {
-    let mut out = Vec::new();
-    let mut logins = HashSet::new();
-    let mut teams = BTreeSet::new();
-    let mut stack = vec![slug.to_ascii_lowercase()];
-    while let Some(team) = stack.pop() {
-        if !teams.insert(team.clone()) {
-            continue;
-        }
-        let Some(t) = state.team(&team) else { continue };
-        let via = (team != slug).then_some(t.slug.as_str());
-        for m in &t.members {
-            if logins.insert(m.login.to_ascii_lowercase()) {
-                out.push((m, via));
-            }
-        }
-        for child in state.teams.iter().filter(|c| {
-            c.parent
-                .as_deref()
-                .is_some_and(|p| p.eq_ignore_ascii_case(&team))
-        }) {
-            stack.push(child.slug.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// The observed role a configured one names: IAM role names are unique
