@@ -14,9 +14,11 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::daemon;
+use crate::engine::review::ReviewOutput;
 use crate::engine::{self, Acting, CycleOptions, Kept, ReportOutput};
 use crate::exit::Exit;
 use crate::report::Format;
+use crate::report::review::ReviewFormat;
 use crate::when::{self, DayEdge};
 
 /// Shown under every command's help: what scripts and people rely on.
@@ -108,6 +110,22 @@ pub enum Command {
         #[arg(long, value_name = "SNAPSHOT")]
         output: PathBuf,
     },
+    /// The periodic access review: every holder of every managed team and
+    /// role, with the roster's grounds and any drift. Changes nothing.
+    #[command(after_help = AFTER_HELP)]
+    Review {
+        #[command(flatten)]
+        common: Common,
+        /// Read this snapshot instead of calling any API.
+        #[arg(long, value_name = "SNAPSHOT")]
+        state: Option<PathBuf>,
+        /// markdown for people (a pull-request comment, the audit file), csv for spreadsheets, json for scripts.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReviewFormat,
+        /// Write the review here instead of to stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -191,7 +209,10 @@ fn usage_error(error: &clap::Error) -> ExitCode {
 async fn dispatch(command: Command) -> Exit {
     if matches!(
         command,
-        Command::Plan { .. } | Command::Apply { .. } | Command::Snapshot { .. }
+        Command::Plan { .. }
+            | Command::Apply { .. }
+            | Command::Snapshot { .. }
+            | Command::Review { .. }
     ) {
         crate::progress::show_on_terminal();
     }
@@ -226,6 +247,19 @@ async fn dispatch(command: Command) -> Exit {
         Command::Run { common, output } => cycle("run", common, output, None).await,
         Command::Snapshot { config, output } => engine::snapshot(&config, &output).await,
         Command::Serve { config, listen } => daemon::serve(&config, &listen).await,
+        Command::Review {
+            common,
+            state,
+            format,
+            output,
+        } => {
+            let now = common.now.unwrap_or_else(Utc::now);
+            let output = ReviewOutput {
+                format,
+                path: output,
+            };
+            engine::review::review(&common.config, now, state.as_deref(), &output).await
+        }
     }
 }
 

@@ -18,6 +18,55 @@ pub struct Inputs {
     /// Requests sent to GitHub to read the roster from a repository, so the
     /// report's `api_calls` counts them too.
     pub roster_requests: u64,
+    pub digests: Digests,
+}
+
+/// Digests of the bytes a run read, taken as they were read, so an access
+/// review names exactly the files it was made from (reading them again
+/// later could see another version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    pub config_sha256: String,
+    pub roster_sha256: String,
+    /// For a roster read from a repository, its git blob SHA: the name git
+    /// and GitHub give those bytes, so the review points at one version in
+    /// the repository's history.
+    pub roster_git_blob: Option<String>,
+}
+
+impl Digests {
+    fn of(config: &[u8], roster: &[u8], from_git: bool) -> Digests {
+        Digests {
+            config_sha256: sha256_hex(config),
+            roster_sha256: sha256_hex(roster),
+            roster_git_blob: from_git.then(|| git_blob_sha(roster)),
+        }
+    }
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// The SHA-1 git names a blob of these bytes by (`git hash-object`).
+pub fn git_blob_sha(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// The config and the roster as of `now`, or every problem with them.
@@ -28,7 +77,12 @@ pub async fn load_inputs(
     now: DateTime<Utc>,
     kept: &Kept,
 ) -> Result<Inputs, Diagnostics> {
-    let config = config::load(config_path)?;
+    let config_source = yaml::read_source(
+        config_path,
+        &config_path.display().to_string(),
+        config::MAX_CONFIG_BYTES,
+    )?;
+    let config = config::from_source(&config_source, config_path)?;
     register_secrets(&config);
     let mut roster_requests = 0;
     let source = match &config.roster {
@@ -48,6 +102,11 @@ pub async fn load_inputs(
             source
         }
     };
+    let digests = Digests::of(
+        config_source.text.as_bytes(),
+        source.text.as_bytes(),
+        matches!(config.roster, RosterSource::Github { .. }),
+    );
     let mut loaded =
         roster::load_source(&source, &config, now).map_err(|d| config.warnings_then(d))?;
     loaded.warnings = config.warnings_then(std::mem::take(&mut loaded.warnings));
@@ -55,6 +114,7 @@ pub async fn load_inputs(
         config,
         loaded,
         roster_requests,
+        digests,
     })
 }
 

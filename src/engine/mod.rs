@@ -11,6 +11,7 @@ pub mod act;
 pub mod inputs;
 pub mod observe;
 pub mod output;
+pub mod review;
 pub mod systems;
 
 use std::path::Path;

@@ -14,7 +14,7 @@ use crate::snapshot::{self, SnapshotObserver};
 use crate::state::Actual;
 use crate::system::{AwsScope, GithubScope, ObserveAws, ObserveError, ObserveGithub};
 
-use super::inputs::{Inputs, emit, load_inputs};
+use super::inputs::{Digests, Inputs, emit, load_inputs};
 use super::systems::{self, Kept, Systems};
 
 /// Everything a plan needs, loaded and observed.
@@ -28,6 +28,8 @@ pub struct Planned {
     pub api_calls: ApiCalls,
     /// Requests spent reading the roster from GitHub (in `api_calls.github` already).
     pub roster_requests: u64,
+    /// What the config and roster read were, byte for byte.
+    pub digests: Digests,
 }
 
 /// Loads, observes (a snapshot when `state` is given, else the live
@@ -42,6 +44,7 @@ pub async fn load_and_plan(
         config,
         loaded,
         roster_requests,
+        digests,
     } = match load_inputs(config_path, now, kept).await {
         Ok(x) => x,
         Err(diags) => {
@@ -115,6 +118,7 @@ pub async fn load_and_plan(
             now,
             api_calls,
             roster_requests,
+            digests,
         },
         systems,
     ))

@@ -3,6 +3,7 @@
 
 mod json;
 mod markdown;
+pub mod review;
 mod text;
 
 use chrono::{DateTime, Utc};
