@@ -361,7 +361,8 @@ fi
 # --- summary ----------------------------------------------------------------
 summary="checkov kubernetes ${k_pass} passed/${k_fail} failed/${k_skip} skipped over ${k_res} resources (${k_note:-$k8s_note}; ${copies} overlays also copied out); dockerfile ${d_pass}/${d_fail}/${d_skip}; cloudformation ${c_pass}/${c_fail}/${c_skip}; secrets ${s_fail} found; parliament ${p_policies} policies, ${p_findings} findings, ${p_skipped} skipped; $((SECONDS - start)) s"
 if ((${#failed[@]})); then
-  echo "lint-deploy: FAILED (${failed[*]}): $summary"
+  joined="$(printf '%s; ' "${failed[@]}")"
+  echo "lint-deploy: FAILED (${joined%; }): $summary"
   exit 1
 fi
 echo "lint-deploy: ok: $summary"
