@@ -41,7 +41,7 @@ deny check --hide-inclusion-graph bans licenses sources
 if fetch_error="$(timeout 120 env PATH="$root/.venv-lint/bin:$PATH" cargo deny fetch db 2>&1)"; then
   deny --offline check --hide-inclusion-graph advisories
 else
-  reason="$(grep -m1 -oE 'Could not resolve host: [^ ]+|unable to access[^:]*|timed out' <<<"$fetch_error" || true)"
+  reason="$(grep -oE 'Could not resolve host: [^ ]+|Failed to connect to [^ ]+|timed out' <<<"$fetch_error" | head -n1 || true)"
   echo "dependencies: advisories check SKIPPED: the RustSec advisory database could not be fetched (${reason:-see cargo deny fetch db}); where GitHub is reachable run: scripts/setup-venv.sh lint && PATH=\"\$PWD/.venv-lint/bin:\$PATH\" cargo deny --workspace --locked check advisories"
 fi
 
