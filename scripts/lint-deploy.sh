@@ -1,59 +1,43 @@
 #!/usr/bin/env bash
-# Lints deploy/ with real tools, pinned in scripts/lint-requirements.txt and
-# installed into ./.venv-lint (apart from ./.venv, whose boto3 moto pins):
+# Lints deploy/ with real tools, pinned by hash in scripts/lint-requirements.txt
+# and installed into ./.venv-lint by scripts/setup-venv.sh lint:
 #
 #   - checkov on the Kubernetes manifests, each kustomization rendered first
 #     (`kustomize build` or `kubectl kustomize`), so what is checked is what
-#     `kubectl apply -k` would send, overlays and patches included;
-#   - checkov on deploy/Dockerfile, and its secrets scanner on all of deploy/;
-#   - parliament (default and community auditors) on every IAM policy in
-#     deploy/iam/, with the skips and trust-policy roles of
-#     deploy/iam/parliament.yaml.
+#     `kubectl apply -k` would send, overlays and patches included; and each
+#     overlay once more as a copy outside the repository, with its base
+#     pointed at the checkout, as someone who copied it would use it;
+#   - checkov on deploy/Dockerfile (whose FROM lines must be pinned by
+#     digest), and its secrets scanner on all of deploy/;
+#   - deploy/aws/generate.py run on deploy/aws/params.example.toml: its output
+#     must equal deploy/aws/example/ (the rendered copy readers see), parliament
+#     (default and community auditors) audits every policy in it, with the
+#     skips and trust-policy roles of its parliament.yaml, checkov audits its
+#     CloudFormation, and the example overlays' lapse.yaml must name the same
+#     accounts, roles and audit bucket;
+#   - no file in deploy/ points at a document outside the repository.
 #
 # Any failed check or finding fails the script. Checks are skipped only where
 # the skip is written down beside the thing it skips, with its reason:
 # `checkov.io/skipN` annotations in the manifests (annotations, not comments,
 # because kustomize drops comments), `# checkov:skip=` in the Dockerfile, and
-# deploy/iam/parliament.yaml.
+# the skips deploy/aws/generate.py writes into parliament.yaml.
 #
-# Idempotent, and quick once .venv-lint is built: the venv records the hash of
-# the requirements it was built from and is rebuilt when they change. Needs
-# python3 with venv/pip, PyPI for the first run, and kustomize or kubectl for
-# the rendering (without either, the complete manifests are checked as they
-# stand and the overlays are not).
+# Idempotent, and quick once .venv-lint is built (it is rebuilt when its
+# requirements change). Needs python3 with venv/pip, PyPI for the first run,
+# and kustomize or kubectl for the rendering (without either, the complete
+# manifests are checked as they stand and the overlays are not).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deploy="$root/deploy"
-requirements="$root/scripts/lint-requirements.txt"
 venv="$root/.venv-lint"
-stamp="$venv/.lapse-lint-requirements.sha256"
-python="${PYTHON:-python3}"
 start=$SECONDS
 cd "$root"
 
 # --- the venv ---------------------------------------------------------------
-if command -v sha256sum >/dev/null; then
-  wanted="$(sha256sum "$requirements" | cut -d' ' -f1)"
-else # macOS
-  wanted="$(shasum -a 256 "$requirements" | cut -d' ' -f1)"
-fi
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(<"$stamp")" == "$wanted" ]]; then
-  venv_note="up to date"
-else
-  built=$SECONDS
-  rm -f "$stamp"
-  "$python" -m venv --clear "$venv"
-  # Never committed, whatever the repository's .gitignore says.
-  echo '*' >"$venv/.gitignore"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --requirement "$requirements"
-  "$venv/bin/checkov" --version >/dev/null
-  "$venv/bin/python" -c "import parliament"
-  echo "$wanted" >"$stamp"
-  venv_note="built in $((SECONDS - built)) s"
-fi
-echo "lint-deploy: $venv $venv_note (checkov $("$venv/bin/checkov" --version), parliament $("$venv/bin/python" -c 'import parliament; print(parliament.__version__)'))"
+"$root/scripts/setup-venv.sh" lint
+echo "lint-deploy: checkov $("$venv/bin/checkov" --version), parliament $("$venv/bin/python" -c 'import parliament; print(parliament.__version__)')"
 
 # checkov: no version check against PyPI, no download of policy metadata, and
 # a file it cannot parse is a failure, not a silent pass.
@@ -153,6 +137,36 @@ sys.exit(1 if bad else 0)
 EOF
 fi
 
+# Each overlay as it is used: copied out of the repository, with its
+# `../../base` (or `../../serve`) replaced by the remote base its comment
+# names, here the checkout itself. Any other path out of the overlay's
+# directory would break in the copy.
+copies=0
+if ((${#render[@]})); then
+  for dir in "$deploy"/kubernetes/overlays/*/; do
+    dir="${dir%/}"
+    name="$(basename "$dir")"
+    copy="$work/copied/$name"
+    mkdir -p "$work/copied"
+    cp -R "$dir" "$copy"
+    if grep -rnE '\.\./' "$copy" | grep -vE '^[^:]+:[0-9]+:  - \.\./\.\./(base|serve)( |$)' | grep -v '^[^:]*:[0-9]*:[[:space:]]*#'; then
+      failed+=("overlay $name reaches out of its directory other than for its base")
+      continue
+    fi
+    # kustomize takes no absolute path: the checkout, relative to the copy.
+    up="$("$venv/bin/python" -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' \
+      "$deploy/kubernetes" "$copy")"
+    sed -i.orig -E "s#^  - \.\./\.\./(base|serve)( |\$)#  - $up/\\1\\2#" "$copy/kustomization.yaml"
+    rm -f "$copy/kustomization.yaml.orig"
+    if ! "${render[@]}" "$copy" >"$work/copied-$name.yaml"; then
+      failed+=("render overlay $name copied out of the repository")
+    elif ! cmp -s "$work/copied-$name.yaml" "$work/k8s/overlays-$name.yaml"; then
+      failed+=("overlay $name renders differently copied out of the repository")
+    fi
+    copies=$((copies + 1))
+  done
+fi
+
 # --- checkov ----------------------------------------------------------------
 # Runs one checkov, lists the checks that failed and those skipped (with their
 # reasons), and writes
@@ -213,16 +227,28 @@ read -r d_pass d_fail d_skip d_res d_err <"$work/docker.counts"
 run_checkov secrets "$work/secrets.counts" -d deploy --framework secrets || failed+=("checkov secrets")
 read -r _ s_fail _ _ _ <"$work/secrets.counts"
 
-# --- parliament ---------------------------------------------------------------
-"$venv/bin/python" - "$deploy/iam" >"$work/parliament.out" <<'EOF' || failed+=("parliament")
+# --- deploy/aws --------------------------------------------------------------
+# The generator on the example parameters: its output is what is linted, and
+# must be what deploy/aws/example/ holds.
+aws="$work/aws"
+if ! "$venv/bin/python" deploy/aws/generate.py deploy/aws/params.example.toml "$aws" >/dev/null; then
+  failed+=("deploy/aws/generate.py")
+elif ! diff -r "$aws" deploy/aws/example >"$work/aws.diff"; then
+  head -40 "$work/aws.diff"
+  echo "lint-deploy: deploy/aws/example/ is not what deploy/aws/params.example.toml renders to;"
+  echo "  run: python3 deploy/aws/generate.py deploy/aws/params.example.toml deploy/aws/example"
+  failed+=("deploy/aws/example out of date")
+fi
+
+"$venv/bin/python" - "$aws" >"$work/parliament.out" <<'EOF' || failed+=("parliament")
 import json, os, pathlib, re, sys
 
 import parliament
 import yaml
 from parliament import analyze_policy_string, config, enhance_finding, override_config
 
-iam = pathlib.Path(sys.argv[1])
-settings = yaml.safe_load((iam / "parliament.yaml").read_text())
+root = pathlib.Path(sys.argv[1])
+settings = yaml.safe_load((root / "parliament.yaml").read_text())
 trust_roles = settings.get("trust_policies", {})
 skips = settings.get("skips", [])
 used = [0] * len(skips)
@@ -231,21 +257,25 @@ used = [0] * len(skips)
 override_config(os.path.join(os.path.dirname(parliament.__file__), "community_auditors", "config_override.yaml"))
 
 findings, skipped, policies = [], [], 0
-for path in sorted(iam.glob("*.json")):
+for path in sorted(root.rglob("*.json")):
+    rel = path.relative_to(root).as_posix()
     policies += 1
     doc = json.loads(path.read_text())
     statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-    if any("Principal" in s or "NotPrincipal" in s for s in statements):
-        if path.name not in trust_roles:
-            findings.append(f"{path.name}: a trust policy with no role in parliament.yaml's trust_policies")
+    # A trust policy has principals and no Resource (IAM refuses one there);
+    # parliament requires one, so each is audited with its role's ARN. A
+    # resource policy (the audit bucket's) names both and is audited as is.
+    if any(("Principal" in s or "NotPrincipal" in s) and "Resource" not in s for s in statements):
+        if rel not in trust_roles:
+            findings.append(f"{rel}: a trust policy with no role in parliament.yaml's trust_policies")
             continue
         for s in statements:
-            s.setdefault("Resource", trust_roles[path.name])
-    policy = analyze_policy_string(json.dumps(doc, indent=2), path.name,
+            s.setdefault("Resource", trust_roles[rel])
+    policy = analyze_policy_string(json.dumps(doc, indent=2), rel,
                                    include_community_auditors=True, config=config)
     for f in map(enhance_finding, policy.findings):
         detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)
-        text = f"{path.name}: {f.severity} {f.issue} ({f.title}) {detail}".rstrip()
+        text = f"{rel}: {f.severity} {f.issue} ({f.title}) {detail}".rstrip()
         match = next((i for i, k in enumerate(skips)
                       if k["file"] == path.name and k["issue"] == f.issue
                       and re.search(k.get("detail", ""), detail)), None)
@@ -257,8 +287,14 @@ for path in sorted(iam.glob("*.json")):
 for k, n in zip(skips, used):
     if n == 0:
         findings.append(f"parliament.yaml: the skip of {k['issue']} on {k['file']} matches nothing: remove it")
+# One line per skip and file kind, not per account: the reasons are the same.
+seen = set()
 for s in skipped:
-    print(f"parliament: {s}")
+    head, reason = s.split("\n", 1)
+    key = (re.sub(r"^[^/]*/", "", head.split(":")[0]), head.split()[2], reason)
+    if key not in seen:
+        seen.add(key)
+        print(f"parliament: {s}")
 for f in findings:
     print(f"parliament: FINDING {f}")
 print(f"SUMMARY {policies} {len(findings)} {len(skipped)}")
@@ -267,10 +303,66 @@ EOF
 grep -v '^SUMMARY ' "$work/parliament.out" || true
 read -r _ p_policies p_findings p_skipped < <(grep '^SUMMARY ' "$work/parliament.out" || echo "SUMMARY 0 1 0")
 
+run_checkov cloudformation "$work/cfn.counts" -d "$aws" --framework cloudformation || failed+=("checkov cloudformation")
+read -r c_pass c_fail c_skip c_res _ <"$work/cfn.counts"
+((c_res > 0)) || failed+=("checkov cloudformation: no resources found")
+
+# The example overlays' lapse.yaml name the roles and the bucket the example
+# parameters render: the report overlay the read roles only, the enforce
+# overlay the write roles and the audit bucket too.
+"$venv/bin/python" - "$aws/lapse-aws.yaml" deploy/kubernetes/overlays <<'EOF' || failed+=("overlays' lapse.yaml against deploy/aws")
+import pathlib, sys, yaml
+rendered = yaml.safe_load(pathlib.Path(sys.argv[1]).read_text())
+bad = []
+for path in sorted(pathlib.Path(sys.argv[2]).glob("*/lapse.yaml")):
+    config = yaml.safe_load(path.read_text())
+    aws = config.get("aws", {})
+    enforce = config.get("mode") == "enforce"
+    want_accounts = {
+        name: {k: v for k, v in acct.items() if enforce or k != "write_role_arn"}
+        for name, acct in rendered["aws"]["accounts"].items()
+    }
+    if aws.get("users_account") != rendered["aws"]["users_account"]:
+        bad.append(f"{path}: aws.users_account is not {rendered['aws']['users_account']}")
+    if aws.get("accounts") != want_accounts:
+        bad.append(f"{path}: aws.accounts is not {want_accounts}")
+    if "audit_log" in config:
+        bad.append(f"{path}: audit_log: the audit goes to `audit:`")
+    if enforce and config.get("audit") != rendered["audit"]:
+        bad.append(f"{path}: mode enforce, but audit is not {rendered['audit']}")
+    if not enforce and "write_role_arn" in str(aws):
+        bad.append(f"{path}: mode report names a write role")
+for b in bad:
+    print(f"lint-deploy: {b}")
+sys.exit(1 if bad else 0)
+EOF
+
+# --- the Dockerfile's base images --------------------------------------------
+# Every FROM names its image by digest; a placeholder digest (all zeros) is
+# accepted here and said, since no registry serves it: a build fails at once.
+froms="$(grep -iE '^FROM[[:space:]]' deploy/Dockerfile)"
+if grep -viE '^FROM[[:space:]]+[^[:space:]]+:[^[:space:]@]+@sha256:[0-9a-f]{64}([[:space:]]|$)' <<<"$froms"; then
+  echo "lint-deploy: deploy/Dockerfile: every FROM must be IMAGE:TAG@sha256:DIGEST"
+  failed+=("Dockerfile FROM not pinned by digest")
+fi
+placeholders="$(grep -c '@sha256:0\{64\}' <<<"$froms" || true)"
+if ((placeholders > 0)); then
+  echo "lint-deploy: note: deploy/Dockerfile has $placeholders placeholder digest(s) to fill in before a build (see its comment)"
+fi
+
+# --- references ----------------------------------------------------------------
+# deploy/ describes lapse in its own words: no pointer to a document outside
+# the repository.
+if grep -rnE '\bSPEC\b|SPEC\.md|DESIGN\.md|§|\b[Ss]ection [0-9]' deploy; then
+  echo "lint-deploy: deploy/ refers to a document outside the repository (above): say what is meant instead"
+  failed+=("references outside the repository")
+fi
+
 # --- summary ----------------------------------------------------------------
-summary="checkov kubernetes ${k_pass} passed/${k_fail} failed/${k_skip} skipped over ${k_res} resources (${k_note:-$k8s_note}); dockerfile ${d_pass}/${d_fail}/${d_skip}; secrets ${s_fail} found; parliament ${p_policies} policies, ${p_findings} findings, ${p_skipped} skipped; $((SECONDS - start)) s"
+summary="checkov kubernetes ${k_pass} passed/${k_fail} failed/${k_skip} skipped over ${k_res} resources (${k_note:-$k8s_note}; ${copies} overlays also copied out); dockerfile ${d_pass}/${d_fail}/${d_skip}; cloudformation ${c_pass}/${c_fail}/${c_skip}; secrets ${s_fail} found; parliament ${p_policies} policies, ${p_findings} findings, ${p_skipped} skipped; $((SECONDS - start)) s"
 if ((${#failed[@]})); then
-  echo "lint-deploy: FAILED (${failed[*]}): $summary"
+  joined="$(printf '%s; ' "${failed[@]}")"
+  echo "lint-deploy: FAILED (${joined%; }): $summary"
   exit 1
 fi
 echo "lint-deploy: ok: $summary"
