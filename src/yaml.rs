@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_saphyr::granit_parser::{Event, Parser};
 use serde_saphyr::options::AliasLimits;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, MergeKeyPolicy, Options};
@@ -161,15 +161,41 @@ pub fn parse<T: DeserializeOwned + schemars::JsonSchema>(
             return Err(found);
         }
     }
-    serde_saphyr::from_str_with_options::<T>(&source.text, strict_options()).map_err(|err| {
-        // Report every unknown key at once rather than only the first.
+    serde_saphyr::from_str_with_options::<T>(&source.text, strict_options())
+        .map_err(|err| refusal(source, &schema(), &err))
+}
+
+/// Parses `source` as a `T` through `seed`, which takes the document as it
+/// is read: a roster at the size limit is validated entry by entry instead
+/// of first being held whole as spanned serde values (several times the
+/// file's size). Problems are found and reported as [`parse`] does.
+pub fn parse_with_seed<'de, T, S>(source: &'de Source, seed: S) -> Result<S::Value, Diagnostics>
+where
+    T: schemars::JsonSchema,
+    S: DeserializeSeed<'de>,
+{
+    let schema = || serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    if source.text.contains('!') {
         let found = scan(source, &schema());
         if found.has_errors() {
-            found
-        } else {
-            Diagnostics(vec![to_diagnostic(source, &err)])
+            return Err(found);
         }
+    }
+    serde_saphyr::with_deserializer_from_str_with_options(&source.text, strict_options(), |de| {
+        seed.deserialize(de)
     })
+    .map_err(|err| refusal(source, &schema(), &err))
+}
+
+/// Every unknown key at once when that is what refused the document,
+/// rather than only the first; otherwise the parser's one problem.
+fn refusal(source: &Source, schema: &Value, err: &serde_saphyr::Error) -> Diagnostics {
+    let found = scan(source, schema);
+    if found.has_errors() {
+        found
+    } else {
+        Diagnostics(vec![to_diagnostic(source, err)])
+    }
 }
 
 /// Where a scan is inside the document.

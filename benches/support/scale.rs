@@ -20,6 +20,15 @@ pub fn now() -> DateTime<Utc> {
 }
 
 pub fn config() -> Config {
+    let source = Source {
+        name: "lapse.yaml".into(),
+        text: config_yaml(),
+    };
+    lapse::config::from_source(&source, Path::new("lapse.yaml")).unwrap()
+}
+
+/// The config as YAML text, its roster `users.yaml` beside it.
+pub fn config_yaml() -> String {
     let mut text = String::from("roster: users.yaml\naccess_levels:\n");
     for l in 0..LEVELS {
         let _ = writeln!(
@@ -33,11 +42,7 @@ pub fn config() -> Config {
     for a in 0..4 {
         let _ = writeln!(text, "    acct{a}: {{id: \"20000000000{a}\"}}");
     }
-    let source = Source {
-        name: "lapse.yaml".into(),
-        text,
-    };
-    lapse::config::from_source(&source, Path::new("lapse.yaml")).unwrap()
+    text
 }
 
 fn levels_of(i: usize) -> Vec<usize> {
@@ -47,27 +52,42 @@ fn levels_of(i: usize) -> Vec<usize> {
 
 /// The roster as YAML text: what `validate` reads.
 pub fn roster_yaml(people: usize) -> String {
-    let mut text = String::with_capacity(people * 160);
+    roster_yaml_within(people, usize::MAX)
+}
+
+/// As many of the first `people` as fit in `max_bytes`.
+pub fn roster_yaml_within(people: usize, max_bytes: usize) -> String {
+    let mut text = String::with_capacity(people.saturating_mul(160).min(max_bytes));
+    let mut entry = String::new();
     for i in 0..people {
-        let levels: Vec<String> = levels_of(i).iter().map(|l| format!("level{l}")).collect();
-        let _ = write!(
-            text,
-            "- name: Person {i}\n  email: person{i}@example.gov.uk\n  github_username: user{i}\n  access: [{}]\n  attestations: [bpss]\n",
-            levels.join(", ")
-        );
-        if i % 20 == 1 {
-            text.push_str("  absent_since: 2026-08-01\n");
+        entry.clear();
+        person_yaml(&mut entry, i);
+        if text.len() + entry.len() > max_bytes {
+            break;
         }
-        if i % 20 == 2 {
-            let _ = write!(
-                text,
-                "  temporary:\n    - access: level{}\n      expires: 2026-11-{:02}\n      approved_by: lead@example.gov.uk\n      supervised_by: senior@example.gov.uk\n",
-                (i + 5) % LEVELS,
-                10 + i % 18
-            );
-        }
+        text.push_str(&entry);
     }
     text
+}
+
+fn person_yaml(text: &mut String, i: usize) {
+    let levels: Vec<String> = levels_of(i).iter().map(|l| format!("level{l}")).collect();
+    let _ = write!(
+        text,
+        "- name: Person {i}\n  email: person{i}@example.gov.uk\n  github_username: user{i}\n  access: [{}]\n  attestations: [bpss]\n",
+        levels.join(", ")
+    );
+    if i % 20 == 1 {
+        text.push_str("  absent_since: 2026-08-01\n");
+    }
+    if i % 20 == 2 {
+        let _ = write!(
+            text,
+            "  temporary:\n    - access: level{}\n      expires: 2026-11-{:02}\n      approved_by: lead@example.gov.uk\n      supervised_by: senior@example.gov.uk\n",
+            (i + 5) % LEVELS,
+            10 + i % 18
+        );
+    }
 }
 
 #[allow(dead_code)]

@@ -91,11 +91,89 @@ pub fn load_source(
     {
         return Err(Diagnostics(vec![empty_roster(source)]));
     }
-    match yaml::parse::<RawRoster>(source) {
-        Ok(raw) => validate(raw, source, config, now),
+    let mut reading = Reading::new(source, config, now);
+    match yaml::parse_with_seed::<RawRoster, _>(source, Entries(&mut reading)) {
+        Ok(()) => reading.finish(source),
         Err(refused) => Err(reread::with_the_other_problems(
             refused, source, config, now,
         )),
+    }
+}
+
+/// A validation under way: the rules' state and the people so far.
+struct Reading<'a> {
+    check: Check<'a>,
+    seen: Seen,
+    people: Vec<Person>,
+}
+
+impl<'a> Reading<'a> {
+    fn new(source: &'a Source, config: &'a Config, now: DateTime<Utc>) -> Reading<'a> {
+        let people = entries_in(&source.text);
+        Reading {
+            check: Check::new(source, config, now),
+            seen: Seen::with_capacity(people),
+            people: Vec::with_capacity(people),
+        }
+    }
+
+    fn add(&mut self, entry: Spanned<RawPerson>) {
+        let person = person(&mut self.check, &mut self.seen, &self.people, entry);
+        self.people.push(person);
+    }
+
+    /// The rules that need the whole roster, then the verdict.
+    fn finish(mut self, source: &Source) -> Result<Loaded, Diagnostics> {
+        if self.people.is_empty() {
+            return Err(Diagnostics(vec![empty_roster(source)]));
+        }
+        self.seen
+            .arns_made_by_the_template(&mut self.check, &self.people);
+        supervision::check_supervisors(&mut self.check, &self.people, &self.seen);
+        let diags = self.check.diags.sorted();
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            self.people.shrink_to_fit();
+            Ok(Loaded {
+                roster: Roster {
+                    people: self.people,
+                },
+                warnings: diags,
+            })
+        }
+    }
+}
+
+/// About how many people `text` lists (the lines that start an entry of
+/// the top-level list), so the people and their indexes are sized once
+/// rather than doubled, briefly held twice, as they grow.
+fn entries_in(text: &str) -> usize {
+    text.lines().filter(|line| line.starts_with("- ")).count()
+}
+
+/// The roster's entries validated as the parser reads them: each raw entry
+/// (its values and their positions) is dropped once it is a person, so a
+/// large roster is never held whole in its raw form.
+struct Entries<'r, 'a>(&'r mut Reading<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Entries<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Entries<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<Spanned<RawPerson>>()? {
+            self.0.add(entry);
+        }
+        Ok(())
     }
 }
 
@@ -150,28 +228,11 @@ pub fn validate(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Loaded, Diagnostics> {
-    if raw.0.is_empty() {
-        return Err(Diagnostics(vec![empty_roster(source)]));
-    }
-    let mut check = Check::new(source, config, now);
-    let mut seen = Seen::with_capacity(raw.0.len());
-    let mut people = Vec::with_capacity(raw.0.len());
+    let mut reading = Reading::new(source, config, now);
     for entry in raw.0 {
-        let person = person(&mut check, &mut seen, &people, entry);
-        people.push(person);
+        reading.add(entry);
     }
-    seen.arns_made_by_the_template(&mut check, &people);
-    supervision::check_supervisors(&mut check, &people, &seen);
-
-    let diags = check.diags.sorted();
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(Loaded {
-            roster: Roster { people },
-            warnings: diags,
-        })
-    }
+    reading.finish(source)
 }
 
 /// How a person is named: their email, their GitHub account and their IAM user.

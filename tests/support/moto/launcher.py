@@ -156,8 +156,11 @@ def _read_body(environ: WsgiEnviron) -> bytes:
 
 
 def _action(environ: WsgiEnviron, body: bytes) -> str:
-    """The Query-protocol `Action` (IAM and STS), from the query or form body."""
+    """The Query-protocol `Action` (IAM and STS), from the query or form body;
+    for S3, which has none, `s3:METHOD` (an object upload is `s3:PUT`)."""
     params = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" not in params and _service(environ) == "s3":
+        return f"s3:{environ.get('REQUEST_METHOD', '')}"
     if "Action" not in params and environ.get("CONTENT_TYPE", "").startswith(
         "application/x-www-form-urlencoded"
     ):
