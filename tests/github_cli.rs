@@ -452,14 +452,6 @@ fn apply_revokes_the_planned_grants_and_nothing_else() {
     assert_eq!(github.count_requests(|r| r.method == "DELETE"), 4);
 }
 
-/// Points the config's roster at `source` instead of the local file.
-fn roster_from(files: &Files, source: &str) {
-    let config = std::fs::read_to_string(files.config()).unwrap();
-    let config = config.replace("roster: users.yaml", &format!("roster: {source}"));
-    std::fs::write(files.config(), config).unwrap();
-    std::fs::remove_file(files.dir.path().join("users.yaml")).unwrap();
-}
-
 #[test]
 fn the_roster_is_read_from_a_repository_at_a_ref() {
     let world = world();

@@ -2,11 +2,15 @@
 //! installation tokens and renews them before they expire (or when GitHub
 //! stops accepting one).
 //!
-//! Requests made as an App go through a plain token client holding the
+//! An App asks for each installation token narrowed to one [`Scope`] (what
+//! a kind of step needs), and keeps one token per scope, each renewed on its
+//! own. Requests made as an App go through a plain token client holding the
 //! installation token, because octocrab's installation auth sends no
 //! credentials to absolute URLs on hosts other than api.github.com (every
 //! `Link` page on GitHub Enterprise Server).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -32,12 +36,51 @@ pub(super) enum Credentials {
     App(Box<App>),
 }
 
+/// What an installation token is minted for: the permissions (and
+/// repositories) one kind of step needs, so a token that leaks from a read
+/// can change nothing. A token client ignores it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Scope {
+    /// `members: read`: every read of teams, members and invitations,
+    /// including the read-back that verifies a revocation.
+    MembersRead,
+    /// `members: write`: removing a membership or cancelling an invitation.
+    /// Minted at the first write, so a run that revokes nothing has none.
+    MembersWrite,
+    /// `contents: read` on this one repository: reading the roster. A token
+    /// of its own rather than the read token widened, because a token
+    /// limited to one repository still carries organisation permissions:
+    /// combined, every team read could read the repository and the roster's
+    /// read could list the teams. Apart, each carries only what it uses, for
+    /// one more exchange per run.
+    RosterContents(String),
+}
+
+impl Scope {
+    /// The body of `POST /app/installations/{id}/access_tokens` that asks
+    /// for exactly this scope.
+    fn token_request(&self) -> serde_json::Value {
+        match self {
+            Scope::MembersRead => serde_json::json!({"permissions": {"members": "read"}}),
+            Scope::MembersWrite => serde_json::json!({"permissions": {"members": "write"}}),
+            Scope::RosterContents(repo) => serde_json::json!({
+                "permissions": {"contents": "read"},
+                "repositories": [repo],
+            }),
+        }
+    }
+}
+
+/// One cached installation token, locked while it is renewed.
+type TokenSlot = Arc<Mutex<Option<InstallationToken>>>;
+
 /// A GitHub App installation.
 pub(super) struct App {
     /// Signs its requests with the App's JWT: only used to mint tokens.
     jwt_client: Octocrab,
     installation_id: u64,
-    installation: Mutex<Option<InstallationToken>>,
+    /// One token per scope, so each is renewed (or retired) apart.
+    tokens: std::sync::Mutex<HashMap<Scope, TokenSlot>>,
     minted: AtomicU64,
 }
 
@@ -89,7 +132,7 @@ impl Credentials {
                 Ok(Credentials::App(Box::new(App {
                     jwt_client,
                     installation_id: *installation_id,
-                    installation: Mutex::new(None),
+                    tokens: std::sync::Mutex::new(HashMap::new()),
                     minted: AtomicU64::new(0),
                 })))
             }
@@ -118,23 +161,28 @@ impl Credentials {
     }
 
     /// The session that carries the API credentials: the token client, or
-    /// one holding an installation token with at least a minute left (minted
-    /// now through `client` if need be).
-    pub(super) async fn session(&self, client: &Client) -> Result<Session, ApiError> {
+    /// one holding an installation token for `scope` with at least a minute
+    /// left (minted now through `client` if need be).
+    pub(super) async fn session(
+        &self,
+        client: &Client,
+        scope: &Scope,
+    ) -> Result<Session, ApiError> {
         match self {
             Credentials::Token { client, .. } => Ok(Session {
                 client: Octocrab::clone(client),
                 token_serial: None,
             }),
-            Credentials::App(app) => app.session(client).await,
+            Credentials::App(app) => app.session(client, scope).await,
         }
     }
 
-    /// Drops the cached installation token if it is the one GitHub refused
-    /// (another request may have replaced it already).
-    pub(super) async fn retire(&self, serial: u64) {
+    /// Drops the cached installation token for `scope` if it is the one
+    /// GitHub refused (another request may have replaced it already).
+    pub(super) async fn retire(&self, scope: &Scope, serial: u64) {
         if let Credentials::App(app) = self {
-            let mut cached = app.installation.lock().await;
+            let slot = app.slot(scope);
+            let mut cached = slot.lock().await;
             if cached.as_ref().is_some_and(|c| c.serial == serial) {
                 *cached = None;
             }
@@ -161,21 +209,29 @@ fn token_credentials(api_url: &str, token: &str) -> Result<Credentials, String> 
 }
 
 impl App {
-    /// Concurrent callers wait for the one exchange.
-    async fn session(&self, client: &Client) -> Result<Session, ApiError> {
-        let mut cached = self.installation.lock().await;
+    /// The cache of `scope`'s token, empty until its first use.
+    fn slot(&self, scope: &Scope) -> TokenSlot {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(tokens.entry(scope.clone()).or_default())
+    }
+
+    /// Concurrent callers for one scope wait for the one exchange; other
+    /// scopes do not wait for it.
+    async fn session(&self, client: &Client, scope: &Scope) -> Result<Session, ApiError> {
+        let slot = self.slot(scope);
+        let mut cached = slot.lock().await;
         if let Some(current) = cached.as_ref()
             && current.expires_at - Utc::now() > TOKEN_REFRESH_MARGIN
         {
             return Ok(current.session());
         }
-        let minted = Box::pin(self.mint(client)).await?;
+        let minted = Box::pin(self.mint(client, scope)).await?;
         let session = minted.session();
         *cached = Some(minted);
         Ok(session)
     }
 
-    async fn mint(&self, client: &Client) -> Result<InstallationToken, ApiError> {
+    async fn mint(&self, client: &Client, scope: &Scope) -> Result<InstallationToken, ApiError> {
         #[derive(serde::Deserialize)]
         struct Minted {
             token: String,
@@ -183,7 +239,7 @@ impl App {
         }
         let path = format!("/app/installations/{}/access_tokens", self.installation_id);
         let malformed = |detail| ApiError::malformed(Verb::Post, &path, detail);
-        let body = token_request();
+        let body = scope.token_request();
         let reply = client
             .send(&Call {
                 verb: Verb::Post,
@@ -191,6 +247,7 @@ impl App {
                 accept: JSON,
                 body: Some(&body),
                 as_app: true,
+                scope: scope.clone(),
                 in_held_slot: false,
             })
             .await?;
@@ -208,19 +265,13 @@ impl App {
                     .map_err(|e| error_chain(&e))
             })
             .map_err(malformed)?;
-        tracing::debug!(expires_at = %minted.expires_at, "minted a GitHub App installation token");
+        tracing::debug!(expires_at = %minted.expires_at, ?scope, "minted a GitHub App installation token");
         Ok(InstallationToken {
             client: token_client,
             expires_at: minted.expires_at,
             serial: self.minted.fetch_add(1, Ordering::SeqCst),
         })
     }
-}
-
-/// What an installation token is asked for with: nothing narrowed, so it
-/// carries every permission and repository the installation grants.
-fn token_request() -> serde_json::Value {
-    serde_json::json!({})
 }
 
 impl InstallationToken {
@@ -247,5 +298,22 @@ mod tests {
         assert!(is_header_safe("ghp_abc123"));
         assert!(!is_header_safe("ghp_abc\n"));
         assert!(!is_header_safe("ghp abc"));
+    }
+
+    #[test]
+    fn each_scope_asks_for_its_permissions_only() {
+        use serde_json::json;
+        assert_eq!(
+            Scope::MembersRead.token_request(),
+            json!({"permissions": {"members": "read"}})
+        );
+        assert_eq!(
+            Scope::MembersWrite.token_request(),
+            json!({"permissions": {"members": "write"}})
+        );
+        assert_eq!(
+            Scope::RosterContents("access".into()).token_request(),
+            json!({"permissions": {"contents": "read"}, "repositories": ["access"]})
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 
-use super::auth::Credentials;
+use super::auth::{Credentials, Scope};
 use super::conditional::ConditionalReads;
 use super::paging;
 use super::request::{Call, Verb};
@@ -143,6 +143,7 @@ impl Client {
             accept: JSON,
             body: Some(body),
             as_app: false,
+            scope: Scope::MembersRead,
             in_held_slot: held.is_some(),
         })
         .await
@@ -157,7 +158,18 @@ impl Client {
         self.inner.transport.hold_read_slot().await
     }
 
-    /// A `DELETE`, serial with every other write and paced after the last.
+    /// A read with the token of `scope` rather than the members read token.
+    pub(super) async fn get_with(
+        &self,
+        path: &str,
+        accept: &'static str,
+        scope: Scope,
+    ) -> Result<Reply, ApiError> {
+        self.send(&Call::get_with(path, accept, scope)).await
+    }
+
+    /// A `DELETE`, serial with every other write and paced after the last;
+    /// as an App, with the write token.
     pub(crate) async fn delete(&self, path: &str) -> Result<Reply, ApiError> {
         self.send(&Call {
             verb: Verb::Delete,
@@ -165,6 +177,7 @@ impl Client {
             accept: JSON,
             body: None,
             as_app: false,
+            scope: Scope::MembersWrite,
             in_held_slot: false,
         })
         .await

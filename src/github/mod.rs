@@ -5,9 +5,9 @@
 //! the credentials, limits, retries and the request count.
 //!
 //! Below the client, one module per concern: `auth` (a token, or an App's
-//! installation tokens), `transport` (sending, pacing, time limits, retries),
-//! `rate_limit`, `verdict` (what an answer calls for), `paging` (whole
-//! listings), `conditional` (ETag reads through a [`ResponseCache`]),
+//! installation tokens, each narrowed to one kind of step), `transport`
+//! (sending, pacing, time limits, retries), `rate_limit`, `verdict` (what an
+//! answer calls for), `paging` (whole listings), `conditional` (ETag reads through a [`ResponseCache`]),
 //! `graphql` (queries, where REST cannot tell), `members` (a team's direct
 //! members), `verify` (reading back what a revocation removed), `request`
 //! and `error` (what is sent, and how it fails).

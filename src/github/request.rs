@@ -7,6 +7,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
+use super::auth::Scope;
 use super::response_cache::CachedPage;
 
 pub(crate) const JSON: &str = "application/vnd.github+json";
@@ -44,21 +45,29 @@ pub(super) struct Call<'a> {
     pub accept: &'static str,
     /// The JSON body of a `POST`.
     pub body: Option<&'a serde_json::Value>,
-    /// Sent with the App's JWT rather than the installation token.
+    /// Sent with the App's JWT rather than an installation token.
     pub as_app: bool,
+    /// The installation token it is sent with (an App's, when not `as_app`).
+    pub scope: Scope,
     /// Sent in a read slot its caller holds (see [`super::transport::HeldSlot`])
     /// rather than one it waits for.
     pub in_held_slot: bool,
 }
 
 impl Call<'_> {
+    /// A read of teams, members or invitations.
     pub(super) fn get<'a>(uri: &'a str, accept: &'static str) -> Call<'a> {
+        Call::get_with(uri, accept, Scope::MembersRead)
+    }
+
+    pub(super) fn get_with<'a>(uri: &'a str, accept: &'static str, scope: Scope) -> Call<'a> {
         Call {
             verb: Verb::Get,
             uri,
             accept,
             body: None,
             as_app: false,
+            scope,
             in_held_slot: false,
         }
     }

@@ -1,7 +1,9 @@
 //! `roster: github:OWNER/REPO/PATH[@REF]`: the roster read through the
 //! contents API, with the same credentials, limits and retries as every
-//! other GitHub request.
+//! other GitHub request (as an App, with a token that may read only that
+//! repository's contents).
 
+use super::auth::Scope;
 use super::client::Client;
 use super::request::{RAW, segment};
 use crate::config::GithubConfig;
@@ -47,7 +49,8 @@ pub async fn fetch_file(
     if let Some(r) = reference {
         uri.push_str(&format!("?ref={}", segment(r)));
     }
-    let reply = client.get(&uri, RAW).await.map_err(|e| {
+    let scope = Scope::RosterContents(repo.to_string());
+    let reply = client.get_with(&uri, RAW, scope).await.map_err(|e| {
         if e.is_not_found() {
             format!(
                 "{name}: not found (no such repository, file or ref, or lapse's credentials cannot read it)"

@@ -228,7 +228,7 @@ impl Client {
             let session = if call.as_app {
                 auth.app_session()
             } else {
-                auth.session(self).await?
+                auth.session(self, &call.scope).await?
             };
             let started = Instant::now();
             let answer = self
@@ -255,7 +255,7 @@ impl Client {
                     }
                     Verdict::Unauthorized(problem) => match session.token_serial {
                         Some(serial) if !renewed_token => {
-                            auth.retire(serial).await;
+                            auth.retire(&call.scope, serial).await;
                             renewed_token = true;
                             continue;
                         }

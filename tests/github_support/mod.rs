@@ -156,6 +156,14 @@ audit_log: audit.jsonl
     Files { dir }
 }
 
+/// Points the config's roster at `source` instead of the local file.
+pub fn roster_from(files: &Files, source: &str) {
+    let config = std::fs::read_to_string(files.config()).unwrap();
+    let config = config.replace("roster: users.yaml", &format!("roster: {source}"));
+    std::fs::write(files.config(), config).unwrap();
+    std::fs::remove_file(files.dir.path().join("users.yaml")).unwrap();
+}
+
 /// What a run of the binary left behind.
 pub struct Run {
     pub code: Option<i32>,

@@ -13,7 +13,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::state::{IssuedToken, State};
+use super::permissions;
+use super::state::{IssuedToken, MintedToken, State};
 
 /// GitHub's upper bound on how far ahead a JWT may expire.
 const MAX_JWT_LIFETIME_SECS: i64 = 10 * 60;
@@ -53,13 +54,14 @@ fn issuer_app_id(iss: &Value) -> Option<u64> {
     }
 }
 
-/// Verifies the app JWT and, for an installation of that app, issues a token.
-/// Returns the token and its expiry.
+/// Verifies the app JWT and, for an installation of that app, issues a token
+/// narrowed as `body` asks (see `permissions`), and records it.
 pub(crate) fn exchange(
     state: &mut State,
     jwt: &str,
     installation_id: u64,
-) -> Result<(String, chrono::DateTime<Utc>), Refusal> {
+    body: &Value,
+) -> Result<MintedToken, Refusal> {
     let claims = unverified_claims(jwt).ok_or(UNDECODABLE)?;
     let app_id = claims.iss.as_ref().and_then(issuer_app_id).ok_or(Refusal {
         status: 401,
@@ -108,18 +110,35 @@ pub(crate) fn exchange(
         });
     }
 
+    let grant = permissions::grant(state, body)?;
+
     let credentials = &mut state.credentials;
     credentials.installation_tokens_issued += 1;
     let token = installation_token_string(credentials.installation_tokens_issued);
     let expires_at = Utc::now() + credentials.installation_token_lifetime;
+    let minted = MintedToken {
+        token: token.clone(),
+        installation_id,
+        body: body.clone(),
+        permissions: grant.permissions.clone(),
+        repositories: body["repositories"].as_array().map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        }),
+    };
     credentials.installation_tokens.insert(
-        token.clone(),
+        token,
         IssuedToken {
             installation_id,
             expires_at,
+            permissions: grant.permissions,
+            repositories: grant.repositories,
         },
     );
-    Ok((token, expires_at))
+    credentials.minted.push(minted.clone());
+    Ok(minted)
 }
 
 /// `ghs_` and 36 characters, like GitHub's installation tokens; unique per

@@ -2,6 +2,7 @@
 //! in GitHub's shape; the gate in `server.rs` has already checked credentials.
 
 use axum::Json;
+use axum::body::Bytes;
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
@@ -503,11 +504,13 @@ fn contents(
 }
 
 /// GitHub: 201 with the token, its expiry, the permissions it carries and the
-/// repository selection.
+/// repository selection. The body may narrow the token (`permissions`,
+/// `repositories`); none, or `{}`, asks for all the installation has.
 pub(crate) async fn create_installation_token(
     State(shared): State<Shared>,
     Path(installation_id): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Answer {
     let jwt = match presented_token(&headers) {
         None => return Err(ApiError::new(401, "Requires authentication")),
@@ -517,16 +520,25 @@ pub(crate) async fn create_installation_token(
     let installation_id = installation_id
         .parse::<u64>()
         .map_err(|_| ApiError::not_found())?;
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|_| ApiError::new(400, "Problems parsing JSON"))?
+    };
     let mut state = lock(&shared);
-    let (token, expires_at) = app_auth::exchange(&mut state, &jwt, installation_id)
+    let minted = app_auth::exchange(&mut state, &jwt, installation_id, &body)
         .map_err(|refusal| ApiError::new(refusal.status, refusal.message))?;
-    let body = json!({
-        "token": token,
+    let expires_at = state.credentials.installation_tokens[&minted.token].expires_at;
+    let mut answer = json!({
+        "token": minted.token,
         "expires_at": expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "permissions": {"members": "write", "contents": "read", "metadata": "read"},
-        "repository_selection": "all",
+        "permissions": minted.permissions,
+        "repository_selection": if minted.repositories.is_some() { "selected" } else { "all" },
     });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    if let Some(names) = &minted.repositories {
+        answer["repositories"] = names.iter().map(|name| json!({"name": name})).collect();
+    }
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// GitHub's `GET /rate_limit`, which does not itself count against the limit.

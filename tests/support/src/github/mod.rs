@@ -3,7 +3,8 @@
 //! GitHub has no official emulator, so this one copies GitHub's documented
 //! behaviour for the endpoints lapse uses: teams (with child teams), team
 //! members (which include child teams' members), memberships, invitations,
-//! users, file contents and GitHub App installation tokens, and GraphQL's
+//! users, file contents and GitHub App installation tokens (narrowed by
+//! permission and repository, and checked on every request), and GraphQL's
 //! listing of a team's direct members (see `graphql`), with GitHub's
 //! pagination, status codes, error bodies, rate-limit headers, secondary rate
 //! limits and conditional requests. It listens on `127.0.0.1` on a free port,
@@ -45,9 +46,11 @@
 //! Credentials: [`FakeGithub::personal_token`], [`FakeGithub::app`] /
 //! [`FakeGithub::test_app`] (with [`TEST_APP_PRIVATE_KEY_PEM`]),
 //! [`FakeGithub::set_installation_token_lifetime`],
-//! [`FakeGithub::expire_installation_tokens`].
+//! [`FakeGithub::expire_installation_tokens`],
+//! [`FakeGithub::set_installation_permissions`].
 //! Inspection: [`FakeGithub::direct_members`], [`FakeGithub::members`],
 //! [`FakeGithub::invitations`], [`FakeGithub::requests`],
+//! [`FakeGithub::minted_tokens`], [`FakeGithub::minted_token_of`],
 //! [`FakeGithub::count_requests`], [`FakeGithub::rate_limit`],
 //! [`FakeGithub::graphql_rate_limit`].
 //! Faults: [`FakeGithub::set_latency`], [`FakeGithub::fail_requests`],
@@ -79,6 +82,7 @@ mod graphql;
 mod handlers;
 mod json;
 mod pagination;
+mod permissions;
 mod server;
 mod state;
 
@@ -88,7 +92,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
 
-pub use state::{InvitationView, LoggedRequest, RateLimitView, Role};
+pub use state::{InvitationView, LoggedRequest, MintedToken, RateLimitView, Role};
 
 use server::Shared;
 use state::{App, InjectedFailure, Invitation, RateLimit, SecondaryLimit, State};
@@ -211,6 +215,30 @@ impl FakeGithub {
     /// How many installation tokens the exchange endpoint has issued.
     pub fn installation_tokens_issued(&self) -> u64 {
         self.state().credentials.installation_tokens_issued
+    }
+
+    /// Every installation token minted, in order: the body each was asked
+    /// for with and what it was granted. A logged request's
+    /// [`LoggedRequest::token`] says which one it carried.
+    pub fn minted_tokens(&self) -> Vec<MintedToken> {
+        self.state().credentials.minted.clone()
+    }
+
+    /// The minted token `request` carried, if it carried one.
+    pub fn minted_token_of(&self, request: &LoggedRequest) -> Option<MintedToken> {
+        let token = request.token.as_deref()?;
+        self.minted_tokens().into_iter().find(|m| m.token == token)
+    }
+
+    /// What the installation may grant its tokens from now on, e.g.
+    /// `&[("members", "read")]` for an App installed read-only; a token
+    /// asked for more is refused 422, as GitHub does. Default: members
+    /// write, contents and metadata read.
+    pub fn set_installation_permissions(&self, permissions: &[(&str, &str)]) {
+        self.state().credentials.installation_permissions = permissions
+            .iter()
+            .map(|(name, level)| ((*name).to_owned(), (*level).to_owned()))
+            .collect();
     }
 
     // --- seeding ---

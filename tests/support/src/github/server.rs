@@ -17,6 +17,7 @@ use serde_json::json;
 
 use super::graphql;
 use super::handlers;
+use super::permissions;
 use super::state::{self, LoggedRequest, RateLimit};
 
 pub(crate) type Shared = Arc<Mutex<state::State>>;
@@ -156,7 +157,13 @@ pub(crate) fn presented_token(headers: &HeaderMap) -> Option<Result<String, ()>>
     }
 }
 
-fn authenticate(state: &state::State, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// Who is calling, and whether an installation token may make this request.
+fn authenticate(
+    state: &state::State,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+) -> Result<Caller, ApiError> {
     let token = match presented_token(headers) {
         None => return Err(ApiError::new(401, "Requires authentication")),
         Some(Err(())) => return Err(ApiError::new(401, "Bad credentials")),
@@ -169,9 +176,14 @@ fn authenticate(state: &state::State, headers: &HeaderMap) -> Result<Caller, Api
         });
     }
     match credentials.installation_tokens.get(&token) {
-        Some(issued) if issued.expires_at > Utc::now() => Ok(Caller::Token {
-            rate_limit_owner: format!("installation ID {}", issued.installation_id),
-        }),
+        Some(issued) if issued.expires_at > Utc::now() => {
+            if !permissions::allows(issued, method, path) {
+                return Err(ApiError::new(403, "Resource not accessible by integration"));
+            }
+            Ok(Caller::Token {
+                rate_limit_owner: format!("installation ID {}", issued.installation_id),
+            })
+        }
         _ => Err(ApiError::new(401, "Bad credentials")),
     }
 }
@@ -220,6 +232,9 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
         tokio::time::sleep(latency).await;
     }
 
+    let token = presented_token(request.headers())
+        .and_then(Result::ok)
+        .filter(|_| !is_token_exchange(&method, &path));
     let if_none_match = request
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -256,6 +271,7 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
         path_and_query,
         status: response.status().as_u16(),
         at,
+        token,
     });
     response
 }
@@ -272,7 +288,7 @@ fn admit(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> A
     let caller = if is_token_exchange(method, path) {
         Caller::AppJwt
     } else {
-        match authenticate(&state, headers) {
+        match authenticate(&state, headers, method, path) {
             Ok(caller) => caller,
             Err(error) => return Admission::Refused(error.into_response()),
         }

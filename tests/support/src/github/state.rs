@@ -33,6 +33,23 @@ pub struct LoggedRequest {
     pub path_and_query: String,
     pub status: u16,
     pub at: SystemTime,
+    /// The token in its `Authorization` header (`None` for none, and for the
+    /// App's JWT at a token exchange): match it with [`MintedToken::token`].
+    pub token: Option<String>,
+}
+
+/// One installation token as the exchange endpoint minted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MintedToken {
+    pub token: String,
+    pub installation_id: u64,
+    /// The request body it was asked for with, as sent (`{}` for none).
+    pub body: serde_json::Value,
+    /// What it may do: permission name → `read` or `write`.
+    pub permissions: BTreeMap<String, String>,
+    /// The repositories it is limited to (as asked for), or `None` for all
+    /// the installation's.
+    pub repositories: Option<Vec<String>>,
 }
 
 /// An open organisation invitation as the test sees it.
@@ -113,6 +130,9 @@ pub(crate) struct App {
 pub(crate) struct IssuedToken {
     pub installation_id: u64,
     pub expires_at: DateTime<Utc>,
+    pub permissions: BTreeMap<String, String>,
+    /// Lower-case repository names, when limited to some.
+    pub repositories: Option<BTreeSet<String>>,
 }
 
 #[derive(Debug)]
@@ -125,6 +145,11 @@ pub(crate) struct Credentials {
     /// How long a newly issued installation token lives (GitHub: one hour).
     pub installation_token_lifetime: chrono::Duration,
     pub installation_tokens_issued: u64,
+    /// What every installation may grant its tokens (GitHub: the App's
+    /// permissions as the installation accepted them).
+    pub installation_permissions: BTreeMap<String, String>,
+    /// Every token minted, in order.
+    pub minted: Vec<MintedToken>,
 }
 
 #[derive(Debug)]
@@ -222,6 +247,15 @@ impl State {
                 installation_tokens: BTreeMap::new(),
                 installation_token_lifetime: chrono::Duration::hours(1),
                 installation_tokens_issued: 0,
+                installation_permissions: [
+                    ("members", "write"),
+                    ("contents", "read"),
+                    ("metadata", "read"),
+                ]
+                .into_iter()
+                .map(|(name, level)| (name.to_owned(), level.to_owned()))
+                .collect(),
+                minted: Vec::new(),
             },
             rate: RateLimit::fresh(Utc::now().timestamp()),
             graphql_rate: RateLimit::fresh(Utc::now().timestamp()),
