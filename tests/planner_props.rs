@@ -117,7 +117,7 @@ fn build(world: &World) -> (Roster, Actual) {
                 github_username: Some(format!("p{i}")),
                 github_id: None,
                 aws_user_arn: Some(user_arn(&format!("p{i}"))),
-                standing,
+                standing: standing.iter().collect(),
                 attestations: ["bpss", "probation", "admin-checklist"]
                     .iter()
                     .map(|s| s.to_string())

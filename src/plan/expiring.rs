@@ -76,7 +76,6 @@ impl Planner<'_> {
                 .person
                 .standing
                 .iter()
-                .map(String::as_str)
                 .chain(
                     s.person
                         .temporary

@@ -181,7 +181,6 @@ fn levels_if_present(p: &Person, now: DateTime<Utc>) -> Vec<&str> {
     let mut if_present: Vec<&str> = p
         .standing
         .iter()
-        .map(String::as_str)
         .chain(
             p.temporary
                 .iter()

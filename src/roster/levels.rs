@@ -10,18 +10,18 @@ use crate::diag::{Diagnostic, Pos};
 use crate::hygiene::quote;
 
 use super::reachable::check_reachable;
-use super::{Check, Grantee, LevelNames, pos};
+use super::{Check, Grantee, LevelNames, Names, pos};
 
 /// The levels named in `access:`, those the config knows.
 pub(super) fn standing(
     check: &mut Check,
     access: Option<&Spanned<LevelNames>>,
     grantee: &Grantee,
-) -> BTreeSet<String> {
-    let mut standing = BTreeSet::new();
+) -> Names {
     let Some(access) = access else {
-        return standing;
+        return Names::default();
     };
+    let mut standing = Vec::new();
     let names: Vec<(&str, Pos)> = match &access.value {
         LevelNames::One(s) => vec![(s.as_str(), Pos::from_location(&access.referenced))],
         LevelNames::Many(v) => v.iter().map(|s| (s.value.as_str(), pos(s))).collect(),
@@ -33,9 +33,9 @@ pub(super) fn standing(
         };
         requires(check, name, level, at, grantee);
         check_reachable(check, name, level, at, grantee);
-        standing.insert(name.to_string());
+        standing.push(name);
     }
-    standing
+    check.names.names(standing)
 }
 
 /// The level called `name` (trimmed); reported, with the levels there are,
@@ -69,10 +69,10 @@ fn requires(check: &mut Check, name: &str, level: &Level, at: Pos, grantee: &Gra
 }
 
 /// The attestations in `needed` that are not in `shown`, in order.
-pub(super) fn lacking<'l>(needed: &'l BTreeSet<String>, shown: &BTreeSet<String>) -> Vec<&'l str> {
+pub(super) fn lacking<'l>(needed: &'l BTreeSet<String>, shown: &Names) -> Vec<&'l str> {
     needed
         .iter()
-        .filter(|r| !shown.contains(*r))
+        .filter(|r| !shown.contains(r))
         .map(String::as_str)
         .collect()
 }
@@ -170,11 +170,7 @@ mod tests {
             let attestations = fx.attestations(&["bpss"]);
             let mut check = fx.check();
             let got = standing(&mut check, Some(&access(yaml)), &fx.grantee(&attestations));
-            assert_eq!(
-                got.iter().map(String::as_str).collect::<Vec<_>>(),
-                held.to_vec(),
-                "{yaml:?}"
-            );
+            assert_eq!(got.iter().collect::<Vec<_>>(), held.to_vec(), "{yaml:?}");
             assert_eq!(fx.said(check), said, "{yaml:?}");
         }
         let mut check = fx.check();

@@ -11,6 +11,7 @@
 mod dates;
 mod identity;
 mod levels;
+mod names;
 mod raw;
 mod reachable;
 mod reread;
@@ -19,8 +20,6 @@ mod temporary;
 mod text;
 mod unique;
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use serde_saphyr::Spanned;
 
@@ -28,6 +27,8 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Pos, Source};
 use crate::yaml;
 
+use names::Interner;
+pub use names::Names;
 use raw::SpannedString;
 pub use raw::{LevelNames, RawPerson, RawRoster, RawTemporary};
 use supervision::Supervised;
@@ -59,8 +60,8 @@ pub struct Person {
     /// The GitHub account's numeric id, which survives a rename.
     pub github_id: Option<u64>,
     pub aws_user_arn: Option<String>,
-    pub standing: BTreeSet<String>,
-    pub attestations: BTreeSet<String>,
+    pub standing: Names,
+    pub attestations: Names,
     pub absent_since: Option<DateTime<Utc>>,
     pub temporary: Vec<TemporaryGrant>,
 }
@@ -194,6 +195,8 @@ struct Check<'a> {
     diags: Diagnostics,
     /// The grants whose supervisor the pass after the per-person loop checks.
     supervised: Vec<Supervised>,
+    /// Level and attestation names, one copy each for the whole roster.
+    names: Interner,
 }
 
 impl<'a> Check<'a> {
@@ -204,6 +207,7 @@ impl<'a> Check<'a> {
             now,
             diags: Diagnostics::default(),
             supervised: Vec::new(),
+            names: Interner::default(),
         }
     }
 }
@@ -218,7 +222,7 @@ struct Grantee<'a> {
     email: &'a str,
     github_username: Option<&'a str>,
     aws_user_arn: Option<&'a str>,
-    attestations: &'a BTreeSet<String>,
+    attestations: &'a Names,
 }
 
 /// Turns raw entries into people, collecting every problem.
@@ -258,11 +262,9 @@ fn person(
     }
     let id = identify(check, seen, people, &p, entry_pos);
 
-    let attestations: BTreeSet<String> = p
-        .attestations
-        .iter()
-        .map(|a| a.value.trim().to_string())
-        .collect();
+    let attestations = check
+        .names
+        .names(p.attestations.iter().map(|a| a.value.trim()));
     let (standing, absent_since, temporary) = {
         let who = identity::who(&id.email);
         let grantee = Grantee {
@@ -403,12 +405,12 @@ aws:
             Check::new(&self.source, &self.config, self.now)
         }
 
-        pub fn attestations(&self, shown: &[&str]) -> BTreeSet<String> {
-            shown.iter().map(|s| s.to_string()).collect()
+        pub fn attestations(&self, shown: &[&str]) -> Names {
+            shown.iter().collect()
         }
 
         /// jane@example.gov.uk, with a login and an IAM user.
-        pub fn grantee<'a>(&self, attestations: &'a BTreeSet<String>) -> Grantee<'a> {
+        pub fn grantee<'a>(&self, attestations: &'a Names) -> Grantee<'a> {
             Grantee {
                 index: 0,
                 who: "jane@example.gov.uk",

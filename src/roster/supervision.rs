@@ -96,7 +96,7 @@ fn cannot_supervise(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use crate::roster::Names;
 
     use super::super::TemporaryGrant;
     use super::super::tests::Fixture;
@@ -111,7 +111,7 @@ mod tests {
             github_id: None,
             aws_user_arn: None,
             standing: standing.iter().map(|s| s.to_string()).collect(),
-            attestations: BTreeSet::new(),
+            attestations: Names::default(),
             absent_since: absent_since.map(|t| parse_time(t, DayEdge::Start).unwrap()),
             temporary: Vec::new(),
         }

@@ -238,7 +238,7 @@ fn taken(what: &str, first: First, people: &[Person]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use crate::roster::Names;
 
     use super::super::tests::{Fixture, spanned};
     use super::*;
@@ -257,8 +257,8 @@ mod tests {
             github_username: None,
             github_id: None,
             aws_user_arn: arn.map(str::to_string),
-            standing: BTreeSet::new(),
-            attestations: BTreeSet::new(),
+            standing: Names::default(),
+            attestations: Names::default(),
             absent_since: None,
             temporary: Vec::new(),
         }

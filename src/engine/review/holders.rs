@@ -275,7 +275,7 @@ fn person_grounds(person: &Person, levels: &[&Level], now: DateTime<Utc>) -> Per
     PersonGrounds {
         email: person.email.clone(),
         name: person.name.clone(),
-        attestations: person.attestations.iter().cloned().collect(),
+        attestations: person.attestations.iter().map(String::from).collect(),
         absent_since: person.absent_since,
         levels: grounds,
     }
@@ -291,7 +291,11 @@ fn level_ground(
         level: level.name.clone(),
         basis,
         requires: requires.iter().cloned().collect(),
-        lacking: requires.difference(&person.attestations).cloned().collect(),
+        lacking: requires
+            .iter()
+            .filter(|r| !person.attestations.contains(r))
+            .cloned()
+            .collect(),
         temporary: None,
     }
 }
