@@ -117,6 +117,22 @@ fn a_huge_value_is_quoted_in_part() {
 }
 
 #[test]
+fn a_roster_over_the_size_limit_is_refused_before_it_is_read() {
+    let limit = lapse::roster::MAX_ROSTER_BYTES as usize;
+    let entry = "- email: person@example.gov.uk\n";
+    let roster = entry.repeat(limit / entry.len() + 1);
+    assert!(roster.len() > limit);
+    let dir = with_roster(roster.as_bytes());
+    let (code, out) = validate(dir.path());
+    assert_eq!(code, Some(1), "{}", &out[..out.len().min(2000)]);
+    assert!(
+        out.contains(&format!("is larger than {limit} bytes")),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+}
+
+#[test]
 fn after_a_hundred_problems_the_rest_are_counted() {
     let roster: String = (0..150)
         .map(|i| format!("- email: person{i}@example.gov.uk\n  access: no_such_level\n"))
