@@ -153,6 +153,16 @@ impl Finding {
     }
 }
 
+/// The string that names an Identity Center permission set in an account as a target.
+pub fn sso_target(account_alias: &str, permission_set: &str) -> String {
+    format!("sso:{account_alias}/{permission_set}")
+}
+
+/// The string that names an Identity Center group as a target.
+pub fn sso_group_target(group: &str) -> String {
+    format!("sso-group:{group}")
+}
+
 /// The string that names a GitHub team as a target.
 pub fn github_target(org: &str, team: &str) -> String {
     format!(

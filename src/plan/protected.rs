@@ -22,6 +22,8 @@ impl Protected {
             match p {
                 ProtectedPrincipal::GithubLogin(login) => github.insert(login.clone(), false),
                 ProtectedPrincipal::AwsArn(arn) => aws.insert(arn.clone(), false),
+                // Identity Center is not planned yet: nothing to protect.
+                ProtectedPrincipal::SsoUser(_) => None,
             };
         }
         Protected { github, aws }
