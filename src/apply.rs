@@ -1,6 +1,7 @@
 //! Carrying out a plan: revocations grouped into units (one GitHub grant or
-//! invitation, one IAM role), GitHub and AWS side by side, one failure never
-//! stopping the rest, and a stop request honoured between units.
+//! invitation, one IAM role, one Identity Center assignment or group
+//! membership), the systems side by side, one failure never stopping the
+//! rest, and a stop request honoured between units.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -35,6 +36,16 @@ fn units(findings: &[Finding], system: System) -> Vec<Vec<Planned>> {
             Revocation::Invitation { invitation_id, .. } => format!("invitation:{invitation_id}"),
             Revocation::TrustPrincipal { role_arn, .. } => format!("role:{role_arn}"),
             Revocation::TeamMembership { team, login, .. } => format!("member:{team}:{login}"),
+            Revocation::SsoAssignment {
+                account_id,
+                permission_set_arn,
+                user_id,
+                ..
+            } => format!("sso-assignment:{account_id}:{permission_set_arn}:{user_id}"),
+            // One removal carries out every finding the membership gives.
+            Revocation::SsoGroupMembership {
+                group_id, user_id, ..
+            } => format!("sso-member:{group_id}:{user_id}"),
         };
         grouped.entry(key).or_default().push(Planned {
             finding: i,
@@ -101,19 +112,32 @@ async fn act_on(
     results
 }
 
+/// The live systems an apply acts through; one not connected is `None`.
+#[derive(Default, Clone)]
+pub struct Actors {
+    pub github: Option<Arc<dyn Act>>,
+    pub aws: Option<Arc<dyn Act>>,
+    pub sso: Option<Arc<dyn Act>>,
+}
+
 /// Carries out every `revoke` finding through the systems given, records
 /// each result on its finding, and says whether all were done.
 pub async fn apply(
     findings: &mut [Finding],
-    github: Option<Arc<dyn Act>>,
-    aws: Option<Arc<dyn Act>>,
+    actors: Actors,
     audit: &dyn AuditSink,
     stop: &AtomicBool,
     show_progress: bool,
 ) -> Exit {
     let github_units = units(findings, System::Github);
     let aws_units = units(findings, System::Aws);
-    let total = github_units.iter().chain(&aws_units).map(Vec::len).sum();
+    let sso_units = units(findings, System::Sso);
+    let total = github_units
+        .iter()
+        .chain(&aws_units)
+        .chain(&sso_units)
+        .map(Vec::len)
+        .sum();
     let progress = Progress {
         total,
         done: AtomicUsize::new(0),
@@ -130,20 +154,26 @@ pub async fn apply(
             })
             .collect()
     };
-    let github_run = async {
-        match &github {
-            Some(g) => act_on(g.as_ref(), github_units.clone(), audit, stop, &progress).await,
-            None => not_connected(&github_units, System::Github),
+    let run = |system: Option<&Arc<dyn Act>>, units: Vec<Vec<Planned>>, which: System| {
+        let progress = &progress;
+        let system = system.cloned();
+        async move {
+            match system {
+                Some(s) => act_on(s.as_ref(), units, audit, stop, progress).await,
+                None => not_connected(&units, which),
+            }
         }
     };
-    let aws_run = async {
-        match &aws {
-            Some(a) => act_on(a.as_ref(), aws_units.clone(), audit, stop, &progress).await,
-            None => not_connected(&aws_units, System::Aws),
-        }
-    };
-    let (github_results, aws_results) = tokio::join!(github_run, aws_run);
-    for r in github_results.into_iter().chain(aws_results) {
+    let (github_results, aws_results, sso_results) = tokio::join!(
+        run(actors.github.as_ref(), github_units, System::Github),
+        run(actors.aws.as_ref(), aws_units, System::Aws),
+        run(actors.sso.as_ref(), sso_units, System::Sso),
+    );
+    for r in github_results
+        .into_iter()
+        .chain(aws_results)
+        .chain(sso_results)
+    {
         if let Some(f) = findings.get_mut(r.finding) {
             f.result = Some(r.outcome);
             f.error = r.error;

@@ -5,19 +5,23 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The two systems lapse reads and revokes in.
+/// The systems lapse reads and revokes in: GitHub, IAM, and IAM Identity Center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum System {
     Github,
     Aws,
+    Sso,
 }
 
 impl System {
+    pub const ALL: [System; 3] = [System::Github, System::Aws, System::Sso];
+
     pub fn as_str(self) -> &'static str {
         match self {
             System::Github => "github",
             System::Aws => "aws",
+            System::Sso => "sso",
         }
     }
 }
@@ -102,6 +106,24 @@ pub enum Revocation {
     Invitation { org: String, invitation_id: u64 },
     /// Remove one principal from a role's trust policy.
     TrustPrincipal { role_arn: String, principal: String },
+    /// Delete a user's direct assignment of a permission set in an account.
+    SsoAssignment {
+        /// `sso:ACCOUNT/PERMISSION_SET_NAME`, as findings and audit records name it.
+        target: String,
+        account_id: String,
+        permission_set_arn: String,
+        user_id: String,
+        /// The Identity Store user name (the user ID when the user is gone).
+        user_name: String,
+    },
+    /// Remove a user from an Identity Center group: revokes every grant the
+    /// group gives them, so every finding it carries out is done together.
+    SsoGroupMembership {
+        group_id: String,
+        group: String,
+        user_id: String,
+        user_name: String,
+    },
 }
 
 impl Revocation {
@@ -109,6 +131,7 @@ impl Revocation {
         match self {
             Revocation::TeamMembership { .. } | Revocation::Invitation { .. } => System::Github,
             Revocation::TrustPrincipal { .. } => System::Aws,
+            Revocation::SsoAssignment { .. } | Revocation::SsoGroupMembership { .. } => System::Sso,
         }
     }
 }
@@ -128,9 +151,10 @@ pub enum Outcome {
 pub struct Finding {
     pub kind: FindingKind,
     pub system: System,
-    /// `github:ORG/TEAM_SLUG` or a role ARN.
+    /// `github:ORG/TEAM_SLUG`, a role ARN, `sso:ACCOUNT/PERMISSION_SET` or `sso-group:GROUP`.
     pub target: String,
-    /// A lower-case GitHub login, or an AWS principal as it stands in the policy.
+    /// A lower-case GitHub login, an AWS principal as it stands in the
+    /// policy, or an Identity Store user name.
     pub principal: String,
     /// The roster email of the person, when the principal is somebody in it.
     pub person: Option<String>,
@@ -151,6 +175,16 @@ impl Finding {
     pub fn sort_key(&self) -> (System, &str, &str, FindingKind) {
         (self.system, &self.target, &self.principal, self.kind)
     }
+}
+
+/// The string that names an Identity Center permission set in an account as a target.
+pub fn sso_target(account_alias: &str, permission_set: &str) -> String {
+    format!("sso:{account_alias}/{permission_set}")
+}
+
+/// The string that names an Identity Center group as a target.
+pub fn sso_group_target(group: &str) -> String {
+    format!("sso-group:{group}")
 }
 
 /// The string that names a GitHub team as a target.

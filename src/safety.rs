@@ -62,6 +62,7 @@ fn system_gates(plan: &Plan, safety: &Safety) -> Vec<String> {
     for (system, current) in [
         (System::Github, plan.grants.github),
         (System::Aws, plan.grants.aws),
+        (System::Sso, plan.grants.sso),
     ] {
         let planned = plan.revocations().filter(|f| f.system == system).count();
         if planned == 0 {
@@ -122,6 +123,10 @@ fn is_protected(f: &Finding, protected: &[ProtectedPrincipal]) -> bool {
         Some(Revocation::TrustPrincipal { principal, .. }) => {
             protected.iter().any(|p| p.protects_aws(principal))
         }
+        Some(
+            Revocation::SsoAssignment { user_name, .. }
+            | Revocation::SsoGroupMembership { user_name, .. },
+        ) => protected.iter().any(|p| p.protects_sso_user(user_name)),
         None => false,
     }
 }
@@ -158,6 +163,13 @@ mod tests {
                         role_arn: "r".into(),
                         principal: format!("p{i}"),
                     },
+                    System::Sso => Revocation::SsoAssignment {
+                        target: "sso:production/Admin".into(),
+                        account_id: "210987654321".into(),
+                        permission_set_arn: "ps".into(),
+                        user_id: format!("u{i}"),
+                        user_name: format!("p{i}"),
+                    },
                 }),
             })
             .collect()
@@ -182,6 +194,7 @@ mod tests {
             grants: GrantCounts {
                 github,
                 aws,
+                sso: 0,
                 by_target: BTreeMap::new(),
             },
         }

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::model::System;
-use crate::state::{Actual, AwsState, GithubState};
-use crate::system::{AwsScope, BoxFuture, GithubScope, ObserveAws, ObserveError, ObserveGithub};
+use crate::state::{Actual, AwsState, GithubState, SsoState};
+use crate::system::{
+    AwsScope, BoxFuture, GithubScope, ObserveAws, ObserveError, ObserveGithub, ObserveSso, SsoScope,
+};
 use crate::trust_policy::TrustPolicy;
 
 /// The only snapshot version this build reads and writes.
@@ -27,6 +29,9 @@ pub struct Snapshot {
     pub github: Option<GithubState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsState>,
+    /// Absent from snapshots taken before lapse managed Identity Center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoState>,
 }
 
 /// Reads a snapshot and checks it covers everything the config manages, so a
@@ -56,6 +61,7 @@ pub fn read(path: &Path, config: &Config) -> Result<Actual, String> {
     let actual = Actual {
         github: snapshot.github,
         aws: snapshot.aws,
+        sso: snapshot.sso,
     };
     check_coverage(&actual, config).map_err(|e| format!("{name}: {e}"))?;
     Ok(actual)
@@ -106,6 +112,31 @@ pub fn check_coverage(actual: &Actual, config: &Config) -> Result<(), String> {
                 .map_err(|e| format!("role {}: {e}", role.arn))?;
         }
     }
+    check_sso_coverage(actual.sso.as_ref(), config)
+}
+
+/// Every managed permission set (in each account) and group must be present.
+fn check_sso_coverage(state: Option<&SsoState>, config: &Config) -> Result<(), String> {
+    if !config.manages_identity_center() {
+        return Ok(());
+    }
+    let state =
+        state.ok_or("it holds no Identity Center state, but the config manages Identity Center")?;
+    for set in config.managed_permission_sets() {
+        if state.permission_set(&set.account_id, &set.name).is_none() {
+            return Err(format!(
+                "it has no permission set `{}`, which the config manages",
+                set.target()
+            ));
+        }
+    }
+    for group in config.managed_sso_groups() {
+        if state.group_named(&group).is_none() {
+            return Err(format!(
+                "it has no Identity Center group `{group}`, which the config manages"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -117,6 +148,7 @@ pub fn write(path: &Path, actual: &Actual, taken_at: DateTime<Utc>) -> Result<()
         taken_at,
         github: actual.github.clone(),
         aws: actual.aws.clone(),
+        sso: actual.sso.clone(),
     };
     let mut text = serde_json::to_string_pretty(&snapshot).map_err(|e| e.to_string())?;
     text.push('\n');
@@ -175,6 +207,23 @@ impl ObserveAws for SnapshotObserver {
         let state = self.actual.aws.clone().ok_or_else(|| ObserveError {
             system: System::Aws,
             message: "the snapshot holds no AWS state".into(),
+        });
+        Box::pin(async move { state })
+    }
+
+    fn requests(&self) -> u64 {
+        0
+    }
+}
+
+impl ObserveSso for SnapshotObserver {
+    fn observe<'a>(
+        &'a self,
+        _scope: &'a SsoScope,
+    ) -> BoxFuture<'a, Result<SsoState, ObserveError>> {
+        let state = self.actual.sso.clone().ok_or_else(|| ObserveError {
+            system: System::Sso,
+            message: "the snapshot holds no Identity Center state".into(),
         });
         Box::pin(async move { state })
     }

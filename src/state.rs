@@ -12,6 +12,78 @@ pub struct Actual {
     pub github: Option<GithubState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsState>,
+    /// IAM Identity Center (absent from snapshots taken before lapse managed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoState>,
+}
+
+/// What IAM Identity Center grants in the managed scope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoState {
+    pub instance_arn: String,
+    /// Each managed permission set in each managed account, with its assignments.
+    pub permission_sets: Vec<PermissionSetState>,
+    /// The managed groups and every group assigned a managed permission
+    /// set, with their members.
+    pub groups: Vec<SsoGroup>,
+}
+
+impl SsoState {
+    /// The permission set named `name` in account `account_id`.
+    pub fn permission_set(&self, account_id: &str, name: &str) -> Option<&PermissionSetState> {
+        self.permission_sets
+            .iter()
+            .find(|p| p.account_id == account_id && p.name == name)
+    }
+
+    /// The group with this ID.
+    pub fn group(&self, id: &str) -> Option<&SsoGroup> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// The group with this display name.
+    pub fn group_named(&self, name: &str) -> Option<&SsoGroup> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+}
+
+/// One permission set's assignments in one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSetState {
+    /// The account alias from the config.
+    pub account: String,
+    pub account_id: String,
+    pub name: String,
+    pub arn: String,
+    /// Users assigned directly.
+    #[serde(default)]
+    pub users: Vec<SsoUser>,
+    /// IDs of the groups assigned.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// An Identity Store user as an assignment or a group names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoUser {
+    pub id: String,
+    /// None when the identity store has no such user (deleted).
+    #[serde(default)]
+    pub user_name: Option<String>,
+}
+
+/// An Identity Center group and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoGroup {
+    pub id: String,
+    /// The display name (the ID when the identity store has no such group).
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<SsoUser>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,9 +6,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::config::{Account, RoleRef};
+use crate::config::{Account, PermissionSetRef, RoleRef};
 use crate::model::{Outcome, Revocation, System};
-use crate::state::{AwsState, GithubState};
+use crate::state::{AwsState, GithubState, SsoState};
 
 /// A boxed future, so the seams can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -29,6 +29,14 @@ pub struct AwsScope {
     pub users_account: Option<Account>,
     /// Whether observed inactivity is on (`policy.inactivity_limit_days`).
     pub read_activity: bool,
+}
+
+/// What Identity Center observation must cover.
+#[derive(Debug, Clone)]
+pub struct SsoScope {
+    pub permission_sets: Vec<PermissionSetRef>,
+    /// Managed groups, by display name.
+    pub groups: Vec<String>,
 }
 
 /// A read that failed or came back partial. The run stops before anything
@@ -54,6 +62,13 @@ pub trait ObserveGithub: Send + Sync {
 /// Reads what IAM grants in the managed scope, and the users account's activity.
 pub trait ObserveAws: Send + Sync {
     fn observe<'a>(&'a self, scope: &'a AwsScope) -> BoxFuture<'a, Result<AwsState, ObserveError>>;
+    /// HTTP requests sent so far, retries, pages and AssumeRole calls included.
+    fn requests(&self) -> u64;
+}
+
+/// Reads what IAM Identity Center grants in the managed scope.
+pub trait ObserveSso: Send + Sync {
+    fn observe<'a>(&'a self, scope: &'a SsoScope) -> BoxFuture<'a, Result<SsoState, ObserveError>>;
     /// HTTP requests sent so far, retries, pages and AssumeRole calls included.
     fn requests(&self) -> u64;
 }

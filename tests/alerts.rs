@@ -28,7 +28,11 @@ fn example_report() -> Report {
         now,
         generated_at: now,
         findings: plan.findings,
-        api_calls: ApiCalls { github: 9, aws: 6 },
+        api_calls: ApiCalls {
+            github: 9,
+            aws: 6,
+            sso: 0,
+        },
         notes: vec![],
         refused: None,
         gates_overridden: None,

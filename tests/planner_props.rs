@@ -11,7 +11,7 @@ use common::*;
 use lapse::model::{Action, Revocation};
 use lapse::plan::plan;
 use lapse::roster::{Person, Roster, TemporaryGrant};
-use lapse::state::{Actual, Invitation};
+use lapse::state::{Actual, Invitation, PermissionSetState, SsoGroup, SsoState, SsoUser};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -35,6 +35,28 @@ struct World {
     invitations: Vec<(usize, u8)>,
     orphan: bool,
     root: bool,
+    /// Who is assigned the admin permission set directly, and who is a
+    /// member of the admins group (which is assigned it too).
+    sso: [Vec<bool>; 2],
+}
+
+const SSO_ADMIN: &str = "sso:production/AdminAccess";
+const SSO_GROUP: &str = "sso-group:admins";
+
+/// The common config, with admin also giving an Identity Center permission
+/// set and group; people are Identity Store users by their login.
+fn config() -> lapse::config::Config {
+    config_from(
+        &CONFIG
+            .replace(
+                "    aws_roles: [production/admin, staging/admin]\n",
+                "    aws_roles: [production/admin, staging/admin]\n    aws_permission_sets: [production/AdminAccess]\n    identity_center_groups: [admins]\n",
+            )
+            .replace(
+                "    staging: {id: \"123456789012\"}\n",
+                "    staging: {id: \"123456789012\"}\n  identity_center: {instance_arn: \"arn:aws:sso:::instance/ssoins-1234567890abcdef\", identity_store_id: d-1234567890, user_name: \"{github_username}\"}\n",
+            ),
+    )
 }
 
 fn person_spec() -> impl Strategy<Value = PersonSpec> {
@@ -71,15 +93,20 @@ fn world_spec() -> impl Strategy<Value = World> {
             prop::collection::vec((0..n, 1u8..8), 0..4),
             any::<bool>(),
             any::<bool>(),
+            [
+                prop::collection::vec(any::<bool>(), n),
+                prop::collection::vec(any::<bool>(), n),
+            ],
         )
             .prop_map(
-                |(people, strangers, holders, invitations, orphan, root)| World {
+                |(people, strangers, holders, invitations, orphan, root, sso)| World {
                     people,
                     strangers,
                     holders,
                     invitations,
                     orphan,
                     root,
+                    sso,
                 },
             )
     })
@@ -198,7 +225,41 @@ fn build(world: &World) -> (Roster, Actual) {
             team.invitations.push(inv.clone());
         }
     }
+    actual.sso = Some(sso_state(world));
     (Roster { people }, actual)
+}
+
+/// Identity Center as the world says: the admin permission set assigned
+/// to some users directly and to the admins group.
+fn sso_state(world: &World) -> SsoState {
+    let n = world.people.len();
+    let users = |k: usize| -> Vec<SsoUser> {
+        world.sso[k]
+            .iter()
+            .enumerate()
+            .filter(|(_, held)| **held)
+            .map(|(i, _)| SsoUser {
+                id: format!("u-{}", login(i, n)),
+                user_name: Some(login(i, n)),
+            })
+            .collect()
+    };
+    SsoState {
+        instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef".into(),
+        permission_sets: vec![PermissionSetState {
+            account: "production".into(),
+            account_id: "210987654321".into(),
+            name: "AdminAccess".into(),
+            arn: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-admin".into(),
+            users: users(0),
+            groups: vec!["g-admins".into()],
+        }],
+        groups: vec![SsoGroup {
+            id: "g-admins".into(),
+            name: "admins".into(),
+            members: users(1),
+        }],
+    }
 }
 
 /// An independent statement of entitlement: present, and an active level gives the target.
@@ -211,7 +272,7 @@ fn entitled(spec: &PersonSpec, target: &str) -> bool {
     let admin = spec.admin || spec.temporary_admin_days.is_some_and(|d| d > 0);
     match target {
         "github:acme/deploy" | DEV => spec.deploy,
-        "github:acme/admin" | PROD_ADMIN | STAGING_ADMIN => admin,
+        "github:acme/admin" | PROD_ADMIN | STAGING_ADMIN | SSO_ADMIN | SSO_GROUP => admin,
         _ => false,
     }
 }
@@ -244,6 +305,20 @@ fn apply(actual: &mut Actual, revocations: &[Revocation]) {
                                 .unwrap()
                                 .retain(|p| p.as_str() != Some(principal));
                         }
+                    }
+                }
+            }
+            Revocation::SsoAssignment { user_id, .. } => {
+                for set in &mut actual.sso.as_mut().unwrap().permission_sets {
+                    set.users.retain(|u| &u.id != user_id);
+                }
+            }
+            Revocation::SsoGroupMembership {
+                group_id, user_id, ..
+            } => {
+                for group in &mut actual.sso.as_mut().unwrap().groups {
+                    if &group.id == group_id {
+                        group.members.retain(|u| &u.id != user_id);
                     }
                 }
             }

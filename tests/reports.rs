@@ -25,7 +25,11 @@ fn example_report() -> Report {
         generated_at: lapse::when::parse_time("2026-11-22T07:00:03Z", lapse::when::DayEdge::Start)
             .unwrap(),
         findings: plan.findings,
-        api_calls: ApiCalls { github: 7, aws: 5 },
+        api_calls: ApiCalls {
+            github: 7,
+            aws: 5,
+            sso: 0,
+        },
         notes: plan.notes,
         refused: None,
         gates_overridden: None,

@@ -174,6 +174,7 @@ pub fn actual(people: usize) -> Actual {
             users: Some(users),
             activity_source: None,
         }),
+        sso: None,
     }
 }
 

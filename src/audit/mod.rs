@@ -117,6 +117,7 @@ impl AuditTrail {
             _ if event.target.is_empty() => return None,
             System::Github => "github".to_string(),
             System::Aws => format!("aws:{}", crate::state::role_arn_key(&event.target)?.0),
+            System::Sso => "sso".to_string(),
         };
         self.context.actors.get(&key).map(String::as_str)
     }

@@ -82,6 +82,19 @@ impl Accounts {
 /// test's), after checking the base credentials resolve.
 pub async fn connect(aws: &AwsConfig, loader: ConfigLoader) -> Result<Accounts, String> {
     let requests = Arc::new(AtomicU64::new(0));
+    let base = base_config(aws, loader, requests.clone(), aws.region.clone()).await?;
+    accounts_on(aws, &base, requests).await
+}
+
+/// The base config every client builds on: `loader` with lapse's endpoint,
+/// region, retry and timeout settings and a counter of what it sends,
+/// loaded, and its credentials checked.
+pub async fn base_config(
+    aws: &AwsConfig,
+    loader: ConfigLoader,
+    requests: Arc<AtomicU64>,
+    region: Option<String>,
+) -> Result<SdkConfig, String> {
     let mut loader = loader
         .http_client(CountingHttpClient::new(requests.clone()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
@@ -92,7 +105,7 @@ pub async fn connect(aws: &AwsConfig, loader: ConfigLoader) -> Result<Accounts, 
                 .build(),
         )
         .region(
-            RegionProviderChain::first_try(aws.region.clone().map(Region::new))
+            RegionProviderChain::first_try(region.map(Region::new))
                 .or_default_provider()
                 .or_else(Region::from_static(FALLBACK_REGION)),
         );
@@ -108,7 +121,15 @@ pub async fn connect(aws: &AwsConfig, loader: ConfigLoader) -> Result<Accounts, 
             )
         })?;
     check_credentials(&base).await?;
+    Ok(base)
+}
 
+/// The accounts' clients on `base`.
+async fn accounts_on(
+    aws: &AwsConfig,
+    base: &SdkConfig,
+    requests: Arc<AtomicU64>,
+) -> Result<Accounts, String> {
     // Accounts reached the same way share a config, and so one AssumeRole.
     // Nothing is assumed until a request needs it: a plan never assumes a
     // write role.
@@ -117,7 +138,7 @@ pub async fn connect(aws: &AwsConfig, loader: ConfigLoader) -> Result<Accounts, 
         if let Some(config) = configs.get(role) {
             return config.clone();
         }
-        let config = role_config(&base, role.as_deref()).await;
+        let config = role_config(base, role.as_deref()).await;
         configs.insert(role.clone(), config.clone());
         config
     };
@@ -172,7 +193,7 @@ async fn check_credentials(base: &SdkConfig) -> Result<(), String> {
 
 /// The base config, or one whose credentials come from assuming `role_arn`
 /// with the base credentials. Nothing is sent until the first request.
-async fn role_config(base: &SdkConfig, role_arn: Option<&str>) -> SdkConfig {
+pub async fn role_config(base: &SdkConfig, role_arn: Option<&str>) -> SdkConfig {
     let Some(role_arn) = role_arn else {
         return base.clone();
     };

@@ -8,6 +8,7 @@
 mod accounts;
 mod act;
 mod activity;
+mod identity_center;
 mod observe;
 
 use std::future::Future;
@@ -27,6 +28,7 @@ use crate::system::{
 };
 
 pub use accounts::SESSION_NAME;
+pub use identity_center::IdentityCenterSystem;
 
 /// The live IAM system of one run.
 #[derive(Debug)]

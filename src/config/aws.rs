@@ -25,6 +25,10 @@ pub(super) fn aws(check: &mut Check, a: &RawAws) -> AwsConfig {
         users_account,
         accounts,
         concurrency: a.concurrency.unwrap_or(8).clamp(1, 64),
+        identity_center: a
+            .identity_center
+            .as_ref()
+            .map(|ic| super::identity_center::identity_center(check, ic, a.region.as_deref())),
     }
 }
 

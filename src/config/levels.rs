@@ -41,7 +41,11 @@ pub(super) fn levels(
 /// A level that names no team and no role gives nothing: probably a level
 /// half written. A warning, since holding it harms nobody.
 fn grants_something(check: &mut Check, name: &str, level: &RawLevel, at: Pos) {
-    if level.github_teams.is_empty() && level.aws_roles.is_empty() {
+    if level.github_teams.is_empty()
+        && level.aws_roles.is_empty()
+        && level.aws_permission_sets.is_empty()
+        && level.identity_center_groups.is_empty()
+    {
         check.diags.push(
             Diagnostic::warning(
                 check.source,
@@ -51,7 +55,7 @@ fn grants_something(check: &mut Check, name: &str, level: &RawLevel, at: Pos) {
                     quote(name)
                 ),
             )
-            .help("add github_teams or aws_roles, or remove the level"),
+            .help("add github_teams, aws_roles, aws_permission_sets or identity_center_groups, or remove the level"),
         );
     }
 }
@@ -84,6 +88,15 @@ fn level(
 ) -> Level {
     let mut teams = teams(check, name, &level.github_teams, has_github);
     let mut roles = roles(check, &level.aws_roles, aws);
+    let identity_center = aws.is_some_and(|a| a.identity_center.is_some());
+    let mut permission_sets = super::identity_center::permission_sets(
+        check,
+        &level.aws_permission_sets,
+        aws.map(|a| &a.accounts),
+        identity_center,
+    );
+    let mut groups =
+        super::identity_center::groups(check, &level.identity_center_groups, identity_center);
     let requires: BTreeSet<String> = level.requires.iter().map(|s| s.value.clone()).collect();
     let temporary_requires = match &level.temporary_requires {
         Some(t) => t.iter().map(|s| s.value.clone()).collect(),
@@ -93,12 +106,18 @@ fn level(
     teams.dedup();
     roles.sort();
     roles.dedup();
+    permission_sets.sort();
+    permission_sets.dedup();
+    groups.sort();
+    groups.dedup();
     Level {
         name: name.to_string(),
         requires,
         temporary_requires,
         github_teams: teams,
         aws_roles: roles,
+        aws_permission_sets: permission_sets,
+        identity_center_groups: groups,
     }
 }
 
@@ -283,6 +302,7 @@ mod tests {
                 ("staging".into(), account("staging", "123456789012")),
             ]),
             concurrency: 8,
+            identity_center: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod audit;
 mod aws;
 mod env_names;
 mod github;
+mod identity_center;
 mod levels;
 mod policy;
 mod principal;
@@ -74,6 +75,22 @@ pub struct RoleRef {
     pub arn: String,
 }
 
+/// A managed IAM Identity Center permission set in one account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PermissionSetRef {
+    pub account_alias: String,
+    pub account_id: String,
+    /// The permission set's name, as Identity Center spells it.
+    pub name: String,
+}
+
+impl PermissionSetRef {
+    /// How findings name it: `sso:ACCOUNT/PERMISSION_SET_NAME`.
+    pub fn target(&self) -> String {
+        crate::model::sso_target(&self.account_alias, &self.name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Level {
     pub name: String,
@@ -82,6 +99,9 @@ pub struct Level {
     /// Lower-case team slugs.
     pub github_teams: Vec<String>,
     pub aws_roles: Vec<RoleRef>,
+    pub aws_permission_sets: Vec<PermissionSetRef>,
+    /// Identity Center group display names.
+    pub identity_center_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +143,22 @@ pub struct AwsConfig {
     pub users_account: Option<Account>,
     pub accounts: BTreeMap<String, Account>,
     pub concurrency: usize,
+    pub identity_center: Option<IdentityCenterConfig>,
+}
+
+/// `aws.identity_center`: the instance whose assignments and groups lapse manages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityCenterConfig {
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    /// The instance's region (`aws.region` when not given).
+    pub region: Option<String>,
+    /// The role lapse reads with.
+    pub assume_role_arn: Option<String>,
+    /// The role lapse revokes with; `None` revokes with the read role.
+    pub write_role_arn: Option<String>,
+    /// How a person's Identity Store user name is made.
+    pub user_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +229,29 @@ impl Config {
             .values()
             .flat_map(|l| l.aws_roles.iter().cloned())
             .collect()
+    }
+
+    /// Every managed Identity Center permission set, per account, sorted and unique.
+    pub fn managed_permission_sets(&self) -> BTreeSet<PermissionSetRef> {
+        self.levels
+            .values()
+            .flat_map(|l| l.aws_permission_sets.iter().cloned())
+            .collect()
+    }
+
+    /// Every managed Identity Center group, by display name, sorted and unique.
+    pub fn managed_sso_groups(&self) -> BTreeSet<String> {
+        self.levels
+            .values()
+            .flat_map(|l| l.identity_center_groups.iter().cloned())
+            .collect()
+    }
+
+    /// Whether Identity Center is a system this config manages anything in.
+    pub fn manages_identity_center(&self) -> bool {
+        self.levels
+            .values()
+            .any(|l| !l.aws_permission_sets.is_empty() || !l.identity_center_groups.is_empty())
     }
 }
 

@@ -16,6 +16,9 @@ pub enum ProtectedPrincipal {
     /// An IAM ARN (user, role or account root), in lower case: IAM names
     /// are unique regardless of case, and the rest of an ARN is lower case.
     AwsArn(String),
+    /// `sso:USER_NAME` (the prefix in any case): an Identity Store user
+    /// name, in lower case.
+    SsoUser(String),
 }
 
 impl ProtectedPrincipal {
@@ -48,6 +51,7 @@ impl ProtectedPrincipal {
         }
         match text.split_once(':') {
             Some((prefix, login)) if prefix.eq_ignore_ascii_case("github") => github_login(login),
+            Some((prefix, name)) if prefix.eq_ignore_ascii_case("sso") => sso_user(name),
             Some((prefix, _)) if prefix.eq_ignore_ascii_case("arn") => iam_arn(text),
             _ => Err(unprefixed(text)),
         }
@@ -56,6 +60,11 @@ impl ProtectedPrincipal {
     /// Whether this entry protects `login` (in any case).
     pub fn protects_login(&self, login: &str) -> bool {
         matches!(self, ProtectedPrincipal::GithubLogin(l) if *l == Self::comparable(login))
+    }
+
+    /// Whether this entry protects an Identity Store user name (in any case).
+    pub fn protects_sso_user(&self, user_name: &str) -> bool {
+        matches!(self, ProtectedPrincipal::SsoUser(u) if *u == Self::comparable(user_name))
     }
 
     /// Whether this entry protects `principal`, as a trust policy names it (in any case).
@@ -69,6 +78,7 @@ impl fmt::Display for ProtectedPrincipal {
         match self {
             ProtectedPrincipal::GithubLogin(login) => write!(f, "github:{login}"),
             ProtectedPrincipal::AwsArn(arn) => f.write_str(arn),
+            ProtectedPrincipal::SsoUser(name) => write!(f, "sso:{name}"),
         }
     }
 }
@@ -103,6 +113,22 @@ fn github_login(login: &str) -> Result<ProtectedPrincipal, (String, String)> {
         ));
     }
     Ok(ProtectedPrincipal::GithubLogin(login.to_ascii_lowercase()))
+}
+
+/// An Identity Store user name: 1 to 128 characters, no whitespace or
+/// control characters.
+fn sso_user(name: &str) -> Result<ProtectedPrincipal, (String, String)> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(empty());
+    }
+    if name.chars().count() > 128 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err((
+            format!("`{}` is not an Identity Store user name", quote(name)),
+            "write sso:USER_NAME, as Identity Center shows the user name".into(),
+        ));
+    }
+    Ok(ProtectedPrincipal::SsoUser(name.to_lowercase()))
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:root`, `…:user/[PATH/]NAME` or `…:role/[PATH/]NAME`.
@@ -213,6 +239,16 @@ mod tests {
         for (text, read) in [
             ("github:ci-bot", login("ci-bot")),
             ("GitHub:CI-Bot", login("ci-bot")),
+            (
+                "SSO:Break.Glass@Example.org",
+                Ok(ProtectedPrincipal::SsoUser(
+                    "break.glass@example.org".into(),
+                )),
+            ),
+            (
+                "sso:two words",
+                refused("`two words` is not an Identity Store user name"),
+            ),
             (" GITHUB: x ", login("x")),
             (
                 &format!("github:{}", "a".repeat(39)),

@@ -159,6 +159,14 @@ pub struct RawLevel {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub aws_roles: Vec<SpannedString>,
+    /// IAM Identity Center permission sets this level gives: `ACCOUNT_ALIAS/PERMISSION_SET_NAME`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub aws_permission_sets: Vec<SpannedString>,
+    /// IAM Identity Center groups (by display name) whose membership this level gives.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub identity_center_groups: Vec<SpannedString>,
 }
 
 const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -223,6 +231,45 @@ pub struct RawAws {
     /// How many read requests may be in flight at once per account (default 8).
     #[serde(default)]
     pub concurrency: Option<usize>,
+    /// IAM Identity Center, whose permission sets and groups levels may give.
+    #[serde(default)]
+    pub identity_center: Option<RawIdentityCenter>,
+}
+
+fn default_user_name() -> SpannedString {
+    Spanned::new(
+        DEFAULT_USER_NAME.into(),
+        Location::UNKNOWN,
+        Location::UNKNOWN,
+    )
+}
+
+const DEFAULT_USER_NAME: &str = "{email}";
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentityCenter {
+    /// The instance's ARN: `arn:aws:sso:::instance/ssoins-...`.
+    #[schemars(with = "String")]
+    pub instance_arn: SpannedString,
+    /// The instance's identity store, where its users and groups live: `d-...`.
+    #[schemars(with = "String")]
+    pub identity_store_id: SpannedString,
+    /// The region the instance is in (default `aws.region`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Role lapse assumes to read, in the account that administers Identity Center; null uses the base credentials.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub assume_role_arn: Option<SpannedString>,
+    /// Role lapse assumes only to revoke; null revokes with the read role.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub write_role_arn: Option<SpannedString>,
+    /// How a roster person's Identity Store user name is made: `{email}` or `{github_username}`.
+    #[serde(default = "default_user_name")]
+    #[schemars(with = "String", extend("default" = DEFAULT_USER_NAME))]
+    pub user_name: SpannedString,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -25,6 +25,20 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The Identity Store user name a person gets from
+    /// `aws.identity_center.user_name`, if Identity Center is configured and
+    /// the person has the field the template names.
+    pub fn sso_user_name(&self, email: &str, github_username: Option<&str>) -> Option<String> {
+        let template = &self.aws.as_ref()?.identity_center.as_ref()?.user_name;
+        let mut name = template.clone();
+        if name.contains("{github_username}") {
+            name = substitute(&name, "{github_username}", github_username?);
+        }
+        Some(substitute(&name, "{email}", email))
+    }
+}
+
 /// `text` with every `placeholder` (which starts with `{`) replaced by
 /// `value`, left to right as [`str::replace`] does; found by looking only at
 /// each `{`, since this runs once per person in a large roster.

@@ -113,6 +113,11 @@ async fn actors(
     {
         actors.extend(Act::actors(aws.as_ref()).await);
     }
+    if revokes_in(System::Sso)
+        && let Some(sso) = &systems.sso
+    {
+        actors.extend(Act::actors(sso.as_ref()).await);
+    }
     actors
 }
 
@@ -195,12 +200,14 @@ pub async fn carry_out(
     }
     let stop = Arc::new(AtomicBool::new(false));
     let listener = handle_signals.then(|| stop_on_signals(stop.clone()));
-    let github = systems.github.clone().map(|g| g as Arc<dyn Act>);
-    let aws = systems.aws.clone().map(|a| a as Arc<dyn Act>);
+    let actors = apply::Actors {
+        github: systems.github.clone().map(|g| g as Arc<dyn Act>),
+        aws: systems.aws.clone().map(|a| a as Arc<dyn Act>),
+        sso: systems.sso.clone().map(|s| s as Arc<dyn Act>),
+    };
     let exit = apply::apply(
         &mut report.findings,
-        github,
-        aws,
+        actors,
         &audit,
         &stop,
         !crate::console::json_logs(),

@@ -25,7 +25,7 @@ use crate::config;
 use crate::exit::Exit;
 use crate::notify;
 use crate::report::{ApiCalls, Report};
-use crate::system::{ObserveAws, ObserveGithub};
+use crate::system::{ObserveAws, ObserveGithub, ObserveSso};
 
 pub use act::{Acting, Confirm};
 pub use inputs::{Inputs, load_inputs};
@@ -133,6 +133,7 @@ pub async fn snapshot(config_path: &Path, output: &Path) -> Exit {
             tracing::info!(
                 github_requests = planned.api_calls.github,
                 aws_requests = planned.api_calls.aws,
+                sso_requests = planned.api_calls.sso,
                 "snapshot written to {}",
                 output.display()
             );
@@ -236,6 +237,7 @@ async fn run_in_span(
         if replanned {
             report.api_calls.github += spent_before.github;
             report.api_calls.aws += spent_before.aws;
+            report.api_calls.sso += spent_before.sso;
         }
     }
     if let Some(output) = &options.output
@@ -323,6 +325,10 @@ fn api_calls_after_acting(planned: &Planned, systems: &Systems) -> ApiCalls {
             .aws
             .as_ref()
             .map_or(0, |a| ObserveAws::requests(a.as_ref())),
+        sso: systems
+            .sso
+            .as_ref()
+            .map_or(0, |s| ObserveSso::requests(s.as_ref())),
     }
 }
 

@@ -12,7 +12,9 @@ use crate::report::ApiCalls;
 use crate::roster::Loaded;
 use crate::snapshot::{self, SnapshotObserver};
 use crate::state::Actual;
-use crate::system::{AwsScope, GithubScope, ObserveAws, ObserveError, ObserveGithub};
+use crate::system::{
+    AwsScope, GithubScope, ObserveAws, ObserveError, ObserveGithub, ObserveSso, SsoScope,
+};
 
 use super::inputs::{Digests, Inputs, emit, load_inputs};
 use super::systems::{self, Kept, Systems};
@@ -55,11 +57,15 @@ pub async fn load_and_plan(
     emit(&loaded.warnings);
     let mut systems = Systems::default();
     let snapshot_observer;
-    let (github, aws): (Option<&dyn ObserveGithub>, Option<&dyn ObserveAws>) = match state {
+    let observers: Observers = match state {
         Some(path) => match snapshot::read(path, &config) {
             Ok(actual) => {
                 snapshot_observer = SnapshotObserver::new(actual);
-                (Some(&snapshot_observer), Some(&snapshot_observer))
+                (
+                    Some(&snapshot_observer),
+                    Some(&snapshot_observer),
+                    Some(&snapshot_observer),
+                )
             }
             Err(e) => {
                 tracing::error!("{e}");
@@ -77,10 +83,12 @@ pub async fn load_and_plan(
             (
                 systems.github.as_deref().map(|g| g as &dyn ObserveGithub),
                 systems.aws.as_deref().map(|a| a as &dyn ObserveAws),
+                systems.sso.as_deref().map(|s| s as &dyn ObserveSso),
             )
         }
     };
-    let actual = match observe(&config, github, aws).await {
+    let (github, aws, sso) = observers;
+    let actual = match observe(&config, github, aws, sso).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("{e}{}; nothing was changed", where_to_look(&config, &e));
@@ -101,6 +109,16 @@ pub async fn load_and_plan(
             return Err(Exit::Error);
         }
     }
+    if let Some(state) = &actual.sso {
+        let unmatched = plan::unmatched_sso(&config, state);
+        if !unmatched.is_empty() {
+            tracing::error!(
+                "managed Identity Center permission sets or groups not found in what was read: {}; fix aws_permission_sets or identity_center_groups in the config, or the snapshot; nothing was changed",
+                unmatched.join(", ")
+            );
+            return Err(Exit::Error);
+        }
+    }
     let plan = plan::plan(&config, &loaded.roster, &actual, now);
     for note in &plan.notes {
         tracing::warn!("{note}");
@@ -108,6 +126,7 @@ pub async fn load_and_plan(
     let api_calls = ApiCalls {
         github: roster_requests + github.map_or(0, |g| g.requests()),
         aws: aws.map_or(0, |a| a.requests()),
+        sso: sso.map_or(0, |s| s.requests()),
     };
     Ok((
         Planned {
@@ -124,15 +143,24 @@ pub async fn load_and_plan(
     ))
 }
 
-/// Observes both systems, each only when the config manages something in it.
+/// The observers of a run, one per system (a snapshot serves all three).
+type Observers<'a> = (
+    Option<&'a dyn ObserveGithub>,
+    Option<&'a dyn ObserveAws>,
+    Option<&'a dyn ObserveSso>,
+);
+
+/// Observes every system, each only when the config manages something in it.
 /// A read that fails anywhere fails the whole observation.
 pub async fn observe(
     config: &Config,
     github: Option<&dyn ObserveGithub>,
     aws: Option<&dyn ObserveAws>,
+    sso: Option<&dyn ObserveSso>,
 ) -> Result<Actual, ObserveError> {
     let github_scope = github_scope(config);
     let aws_scope = aws_scope(config);
+    let sso_scope = sso_scope(config);
     let github = async {
         match (&github_scope, github) {
             (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
@@ -145,12 +173,19 @@ pub async fn observe(
             _ => Ok(None),
         }
     };
+    let sso = async {
+        match (&sso_scope, sso) {
+            (Some(scope), Some(observer)) => observer.observe(scope).await.map(Some),
+            _ => Ok(None),
+        }
+    };
     let reading = crate::progress::Reading::start();
-    let (github, aws) = tokio::join!(github, aws);
+    let (github, aws, sso) = tokio::join!(github, aws, sso);
     drop(reading);
     Ok(Actual {
         github: github?,
         aws: aws?,
+        sso: sso?,
     })
 }
 
@@ -178,7 +213,7 @@ fn where_to_look(config: &Config, error: &ObserveError) -> String {
                 config.path.display()
             )
         }),
-        crate::model::System::Aws => config.aws.as_ref().map_or_else(String::new, |a| {
+        crate::model::System::Aws | crate::model::System::Sso => config.aws.as_ref().map_or_else(String::new, |a| {
             match &a.endpoint_url {
                 Some(url) => format!(
                     " (could not reach {url}: check `aws.endpoint_url` in {})",
@@ -219,4 +254,12 @@ fn aws_scope(config: &Config) -> Option<AwsScope> {
             users_account: a.users_account.clone(),
             read_activity: config.policy.inactivity_limit_days.is_some(),
         })
+}
+
+/// The managed permission sets and groups, when the config manages any.
+fn sso_scope(config: &Config) -> Option<SsoScope> {
+    config.manages_identity_center().then(|| SsoScope {
+        permission_sets: config.managed_permission_sets().into_iter().collect(),
+        groups: config.managed_sso_groups().into_iter().collect(),
+    })
 }

@@ -85,6 +85,7 @@ async fn review_in_span(
         missing = review.missing.len(),
         github_requests = planned.api_calls.github,
         aws_requests = planned.api_calls.aws,
+        sso_requests = planned.api_calls.sso,
         "review written"
     );
     Exit::Success
@@ -107,6 +108,9 @@ pub fn build(planned: &Planned, made: Made) -> Review {
     }
     if let Some(state) = &planned.actual.aws {
         builder.roles(state);
+    }
+    if let Some(state) = &planned.actual.sso {
+        builder.sso(state);
     }
     let mut holders = builder.holders;
     holders.sort_by(|a, b| {
@@ -234,6 +238,21 @@ fn system_counts(planned: &Planned, holders: &[Holder], missing: &[Missing]) -> 
             .map(|r| r.arn.as_str())
             .collect();
         systems.push((System::Aws, roles.len()));
+    }
+    if let Some(state) = &planned.actual.sso {
+        let sets = planned
+            .config
+            .managed_permission_sets()
+            .iter()
+            .filter(|p| state.permission_set(&p.account_id, &p.name).is_some())
+            .count();
+        let groups = planned
+            .config
+            .managed_sso_groups()
+            .iter()
+            .filter(|g| state.group_named(g).is_some())
+            .count();
+        systems.push((System::Sso, sets + groups));
     }
     systems
         .into_iter()

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::github::ResponseCache;
-use crate::system::{Act, ObserveAws, ObserveGithub};
+use crate::system::{Act, ObserveAws, ObserveGithub, ObserveSso};
 
 /// The clients of one run. A system the config does not manage is `None`.
 #[derive(Default)]
 pub struct Systems {
     pub github: Option<Arc<dyn GithubSystem>>,
     pub aws: Option<Arc<dyn AwsSystem>>,
+    pub sso: Option<Arc<dyn SsoSystem>>,
 }
 
 /// GitHub as a live system: observation and revocation through one client.
@@ -22,6 +23,10 @@ impl<T: ObserveGithub + Act> GithubSystem for T {}
 /// IAM as a live system: observation and revocation through one set of account clients.
 pub trait AwsSystem: ObserveAws + Act {}
 impl<T: ObserveAws + Act> AwsSystem for T {}
+
+/// IAM Identity Center as a live system: observation and revocation through one set of clients.
+pub trait SsoSystem: ObserveSso + Act {}
+impl<T: ObserveSso + Act> SsoSystem for T {}
 
 /// What outlives one cycle of a long-running process.
 #[derive(Clone, Default)]
@@ -40,6 +45,9 @@ pub async fn connect(config: &Config, kept: &Kept) -> Result<Systems, String> {
     }
     if config.aws.is_some() && !config.managed_roles().is_empty() {
         systems.aws = Some(connect_aws(config).await?);
+    }
+    if config.manages_identity_center() {
+        systems.sso = Some(connect_sso(config).await?);
     }
     Ok(systems)
 }
@@ -62,5 +70,14 @@ async fn connect_aws(config: &Config) -> Result<Arc<dyn AwsSystem>, String> {
         .as_ref()
         .ok_or("the config has no `aws` section")?;
     let system = crate::aws::IamSystem::connect(aws).await?;
+    Ok(Arc::new(system))
+}
+
+async fn connect_sso(config: &Config) -> Result<Arc<dyn SsoSystem>, String> {
+    let aws = config
+        .aws
+        .as_ref()
+        .ok_or("the config has no `aws` section")?;
+    let system = crate::aws::IdentityCenterSystem::connect(aws).await?;
     Ok(Arc::new(system))
 }

@@ -83,7 +83,9 @@ impl Removal {
                     .unwrap_or_else(|| format!("invitation:{invitation_id}")),
                 path: format!("/orgs/{}/invitations/{invitation_id}", segment(org)),
             }),
-            Revocation::TrustPrincipal { .. } => None,
+            Revocation::TrustPrincipal { .. }
+            | Revocation::SsoAssignment { .. }
+            | Revocation::SsoGroupMembership { .. } => None,
         }
     }
 
@@ -177,9 +179,11 @@ async fn remove(
             }
             verify::invitation_gone(client, org, *invitation_id).await
         }
-        Revocation::TrustPrincipal { .. } => (
+        Revocation::TrustPrincipal { .. }
+        | Revocation::SsoAssignment { .. }
+        | Revocation::SsoGroupMembership { .. } => (
             Outcome::Failed,
-            Some("an IAM revocation was sent to the GitHub revoker".into()),
+            Some("an AWS revocation was sent to the GitHub revoker".into()),
         ),
     }
 }

@@ -18,7 +18,7 @@ pub fn render(facts: &RunFacts<'_>, last_success: Option<DateTime<Utc>>) -> Stri
         "# HELP lapse_findings Findings of the last run, by kind and system."
     );
     let _ = writeln!(out, "# TYPE lapse_findings gauge");
-    for system in [System::Github, System::Aws] {
+    for system in System::ALL {
         for kind in FindingKind::ALL {
             let n = report
                 .findings
@@ -69,6 +69,11 @@ pub fn render(facts: &RunFacts<'_>, last_success: Option<DateTime<Utc>>) -> Stri
         out,
         "lapse_api_calls{{system=\"aws\"}} {}",
         report.api_calls.aws
+    );
+    let _ = writeln!(
+        out,
+        "lapse_api_calls{{system=\"sso\"}} {}",
+        report.api_calls.sso
     );
     let _ = writeln!(
         out,

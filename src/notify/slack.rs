@@ -79,7 +79,7 @@ pub fn message(report: &Report, detail: AlertDetail) -> Value {
     let s = report.summary();
     let findings = listed_findings(report);
     let mut counts = Vec::new();
-    for system in [System::Github, System::Aws] {
+    for system in System::ALL {
         let by_kind: Vec<String> = FindingKind::ALL
             .iter()
             .filter_map(|k| {

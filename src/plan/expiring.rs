@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 
-use crate::model::{Action, Finding, FindingKind, System, github_target};
+use crate::model::{Action, Finding, FindingKind, System, github_target, sso_group_target};
 use crate::when::{show, show_expiry};
 
 use super::Planner;
@@ -167,6 +167,14 @@ impl Planner<'_> {
                         .cloned()
                         .unwrap_or_else(|| role.arn.clone());
                     out.insert((System::Aws, target, arn.clone()));
+                }
+            }
+            if let (Some(_), Some(name)) = (&self.actual.sso, &s.sso_user_name) {
+                for set in &level.aws_permission_sets {
+                    out.insert((System::Sso, set.target(), name.clone()));
+                }
+                for group in &level.identity_center_groups {
+                    out.insert((System::Sso, sso_group_target(group), name.clone()));
                 }
             }
         }

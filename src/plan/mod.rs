@@ -16,6 +16,8 @@ mod index;
 mod levels;
 mod limits;
 mod protected;
+mod sso;
+pub use sso::unmatched_sso;
 mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +55,7 @@ pub struct Plan {
 pub struct GrantCounts {
     pub github: usize,
     pub aws: usize,
+    pub sso: usize,
     /// How many principals hold each team or role that has findings, by
     /// target: the base of the per-target gate (`safety.max_target_ratio`).
     pub by_target: BTreeMap<String, usize>,
@@ -115,6 +118,12 @@ impl<'a> Planner<'a> {
         let protected = Protected::new(config);
         let level_bits = LevelBits::new(config);
         status::mark_if_present_masks(&mut people, &level_bits);
+        if actual.sso.is_some() {
+            for s in &mut people {
+                s.sso_user_name =
+                    config.sso_user_name(&s.person.email, s.person.github_username.as_deref());
+            }
+        }
         let active = status::active_levels(&people);
         let role_targets = index::role_targets(config, actual);
         Planner {
@@ -138,6 +147,7 @@ impl<'a> Planner<'a> {
     fn run(mut self) -> Plan {
         self.plan_teams();
         self.plan_roles();
+        self.plan_sso();
         self.plan_expiring_soon();
         for note in self.protected.unused_notes() {
             self.notes.push(note);
@@ -167,7 +177,7 @@ impl<'a> Planner<'a> {
     /// since the previous one) when it has findings, which the per-target
     /// gate may weigh.
     fn count_holders(&mut self, start: usize) {
-        let counted = self.grants.github + self.grants.aws;
+        let counted = self.grants.github + self.grants.aws + self.grants.sso;
         let holders = counted.saturating_sub(self.counted_before_target);
         self.counted_before_target = counted;
         if let Some(first) = self.findings.get(start) {

@@ -12,19 +12,22 @@ use crate::config::{Config, ProtectedPrincipal};
 pub(super) struct Protected {
     github: BTreeMap<String, bool>,
     aws: BTreeMap<String, bool>,
+    sso: BTreeMap<String, bool>,
 }
 
 impl Protected {
     pub(super) fn new(config: &Config) -> Self {
         let mut github = BTreeMap::new();
         let mut aws = BTreeMap::new();
+        let mut sso = BTreeMap::new();
         for p in &config.safety.protected {
             match p {
                 ProtectedPrincipal::GithubLogin(login) => github.insert(login.clone(), false),
                 ProtectedPrincipal::AwsArn(arn) => aws.insert(arn.clone(), false),
+                ProtectedPrincipal::SsoUser(name) => sso.insert(name.clone(), false),
             };
         }
-        Protected { github, aws }
+        Protected { github, aws, sso }
     }
 
     /// Whether `login` is protected; marks it matched if so.
@@ -37,12 +40,18 @@ impl Protected {
         claim(&mut self.aws, &ProtectedPrincipal::comparable(principal))
     }
 
+    /// Whether the Identity Store user `user_name` is protected; marks it matched if so.
+    pub(super) fn claims_sso_user(&mut self, user_name: &str) -> bool {
+        claim(&mut self.sso, &ProtectedPrincipal::comparable(user_name))
+    }
+
     /// A note for each protected principal that matched no grant.
     pub(super) fn unused_notes(&self) -> impl Iterator<Item = String> + '_ {
         self.github
             .iter()
             .map(|(p, u)| (format!("github:{p}"), *u))
             .chain(self.aws.iter().map(|(p, u)| (p.clone(), *u)))
+            .chain(self.sso.iter().map(|(p, u)| (format!("sso:{p}"), *u)))
             .filter(|(_, used)| !used)
             .map(|(p, _)| {
                 format!("protected principal `{p}` matched no grant in the managed scope (a typo?)")

@@ -37,6 +37,8 @@ pub(super) struct Status<'a> {
     pub(super) login_holder: Option<usize>,
     /// See [`PeopleIndex::arn_holder`].
     pub(super) arn_holder: Option<usize>,
+    /// The Identity Store user name, when Identity Center was observed.
+    pub(super) sso_user_name: Option<String>,
 }
 
 /// No levels, for whoever is absent.
@@ -132,6 +134,7 @@ fn status<'a>(
         if_present_mask: 0,
         login_holder: None,
         arn_holder: None,
+        sso_user_name: None,
     }
 }
 

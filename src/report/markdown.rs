@@ -90,10 +90,6 @@ pub fn render(report: &Report) -> String {
     if let Some(reason) = &report.gates_overridden {
         let _ = writeln!(out, "\n**Safety gates overridden:** {}", cell(reason));
     }
-    let _ = writeln!(
-        out,
-        "\n<sub>API calls: github {}, aws {}</sub>",
-        report.api_calls.github, report.api_calls.aws
-    );
+    let _ = writeln!(out, "\n<sub>API calls: {}</sub>", report.api_calls.listed());
     out
 }

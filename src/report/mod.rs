@@ -24,6 +24,24 @@ pub enum Format {
 pub struct ApiCalls {
     pub github: u64,
     pub aws: u64,
+    /// IAM Identity Center; left out of reports of runs that do not manage it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sso: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ApiCalls {
+    /// `github N, aws N`, and `sso N` when Identity Center was read.
+    pub fn listed(&self) -> String {
+        let mut listed = format!("github {}, aws {}", self.github, self.aws);
+        if self.sso > 0 {
+            listed.push_str(&format!(", sso {}", self.sso));
+        }
+        listed
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

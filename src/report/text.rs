@@ -134,11 +134,7 @@ fn summary(report: &Report) -> String {
             s.revocations_done, s.revocations_failed
         );
     }
-    let _ = writeln!(
-        line,
-        "; API calls: github {}, aws {}",
-        report.api_calls.github, report.api_calls.aws
-    );
+    let _ = writeln!(line, "; API calls: {}", report.api_calls.listed());
     if report.refused.is_some() {
         let _ = writeln!(line, "Nothing was changed: the apply was refused.");
     } else if !acted && s.revocations_planned > 0 {

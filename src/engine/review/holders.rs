@@ -18,6 +18,7 @@ use crate::state::{AwsState, IamUser, RoleState};
 use crate::trust_policy::{PrincipalType, allowed_principals_unordered};
 use crate::when::show_expiry;
 
+mod sso;
 mod teams;
 
 /// One principal on one target, before the roster's grounds are added.

@@ -130,6 +130,8 @@ pub enum HeldAs {
     Invitation,
     /// A principal the role's trust policy allows to assume it.
     TrustPolicy,
+    /// A user assigned an Identity Center permission set directly.
+    Assignment,
 }
 
 /// One principal on one team or role, and the grounds on which it is there.
@@ -277,6 +279,7 @@ fn held_as_words(h: &Holder) -> String {
         HeldAs::Maintainer => "maintainer",
         HeldAs::Invitation => "invited (pending)",
         HeldAs::TrustPolicy => "trust policy",
+        HeldAs::Assignment => "assignment",
     };
     match (&h.via, h.principal_type) {
         (Some(via), _) => format!("{how} through {via}"),

@@ -156,8 +156,13 @@ def _read_body(environ: WsgiEnviron) -> bytes:
 
 
 def _action(environ: WsgiEnviron, body: bytes) -> str:
-    """The Query-protocol `Action` (IAM and STS), from the query or form body;
-    for S3, which has none, `s3:METHOD` (an object upload is `s3:PUT`)."""
+    """The operation: the Query-protocol `Action` (IAM and STS), from the
+    query or form body, or the JSON protocol's `X-Amz-Target` (sso-admin,
+    identitystore: `SWBExternalService.ListAccountAssignments`); for S3,
+    which has neither, `s3:METHOD` (an object upload is `s3:PUT`)."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
     params = parse_qs(environ.get("QUERY_STRING", ""))
     if "Action" not in params and _service(environ) == "s3":
         return f"s3:{environ.get('REQUEST_METHOD', '')}"
@@ -249,8 +254,13 @@ class LapseApp:
             fault = self._take_fault(action, account)
         if delay_ms:
             time.sleep(delay_ms / 1000)
+        json_protocol = "HTTP_X_AMZ_TARGET" in environ
         if fault and fault["status"] == 200:
+            if json_protocol:
+                return _json(start_response, 200, {})
             return self._swallowed(start_response, action, _service(environ))
+        if fault and json_protocol:
+            return self._aws_json_error(start_response, fault)
         if fault:
             return self._aws_error(start_response, fault, _service(environ))
         return self.moto_app(environ, start_response)
@@ -304,6 +314,21 @@ class LapseApp:
                 ("Content-Type", "text/xml"),
                 ("Content-Length", str(len(body))),
                 ("x-amzn-RequestId", request_id),
+            ],
+        )
+        return [body]
+
+    @staticmethod
+    def _aws_json_error(start_response: StartResponse, fault: dict[str, Any]) -> Iterable[bytes]:
+        """An error shaped as JSON-protocol services (sso-admin, identitystore) answer."""
+        body = json.dumps({"__type": fault["code"], "message": fault["message"]}).encode()
+        start_response(
+            f"{fault['status']} {fault['code']}",
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Length", str(len(body))),
+                ("x-amzn-RequestId", str(uuid.uuid4())),
+                ("x-amzn-ErrorType", fault["code"]),
             ],
         )
         return [body]

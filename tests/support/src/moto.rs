@@ -16,6 +16,11 @@
 //!   raw JSON (real IAM encodes both);
 //! - it accepts trust policies real IAM rejects and keeps a deleted user's ARN
 //!   in trust policies (real IAM rewrites it to the user's unique ID).
+//! - Identity Center (sso-admin, identitystore) answers over the JSON
+//!   protocol; the launcher counts and fails those requests by their
+//!   `X-Amz-Target` operation, with JSON error documents. A permission set
+//!   created without a session duration reads back with the integer 3600
+//!   where the API has an ISO 8601 duration, which the SDK refuses: give one.
 //!
 //! The launcher patches two gaps: ListUsers pages like real IAM (100 per page
 //! by default; moto returns everything at once), and the credential report
