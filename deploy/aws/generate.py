@@ -19,8 +19,12 @@ with (parliament.yaml):
       NAME/lapse-write-trust.json        per account with managed roles: trust policy of the write role
       NAME/lapse-write.json              per account with managed roles: what lapse changes there
       NAME/lapse-detector.yaml           per account with managed roles: EventBridge rule, SNS topic
+      identity-center/lapse-read-trust.json   with [identity_center]: trust policy of its read role
+      identity-center/lapse-read.json         ... what lapse reads in Identity Center and its identity store
+      identity-center/lapse-write-trust.json  ... trust policy of its write role
+      identity-center/lapse-write.json        ... the assignments and group memberships lapse may remove
       audit/bucket-policy.json           the audit bucket's policy
-      lapse-aws.yaml                     aws.users_account, aws.accounts and audit.s3 for lapse.yaml
+      lapse-aws.yaml                     aws.users_account, aws.accounts (aws.identity_center) and audit.s3 for lapse.yaml
       parliament.yaml                    how scripts/lint-deploy.sh audits the policies
 
 Deterministic: the same parameters give the same bytes, so a rendered copy
@@ -39,6 +43,15 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 PARTITION = "aws"
+# Identity Center's identifiers, as its API references give them.
+SSO_INSTANCE_ARN = re.compile(r"^arn:aws:sso:::instance/((?:sso)?ins-[a-zA-Z0-9-.]{16})$")
+SSO_PERMISSION_SET_ARN = re.compile(r"^arn:aws:sso:::permissionSet/((?:sso)?ins-[a-zA-Z0-9-.]{16})/ps-[a-zA-Z0-9-./]{16}$")
+IDENTITY_STORE_ID = re.compile(r"^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+GROUP_ID = re.compile(r"^([0-9a-f]{10}-)?[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$")
+PERMISSION_SET_NAME = re.compile(r"^[\w+=,.@-]{1,32}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# Where the Identity Center roles' files go (an account of that name is refused).
+IDENTITY_CENTER_DIR = "identity-center"
 
 
 class ParamError(Exception):
@@ -132,7 +145,73 @@ def load(path: pathlib.Path) -> dict:
         if acct["id"] in ids:
             raise ParamError(f"accounts.{name} and accounts.{ids[acct['id']]} have the same id")
         ids[acct["id"]] = name
+    out["identity_center"] = None
+    if "identity_center" in p:
+        out["identity_center"] = load_identity_center(need(p, "identity_center", "", dict), out)
     return out
+
+
+def load_identity_center(ic: dict, out: dict) -> dict:
+    """[identity_center]: the account that administers Identity Center, the
+    instance and identity store, and what lapse manages there (permission
+    sets by ARN, in the accounts of [accounts.*]; groups by ID)."""
+    w = "identity_center"
+    instance_arn = need(ic, "instance_arn", w)
+    m = SSO_INSTANCE_ARN.match(instance_arn)
+    if not m:
+        raise ParamError(f"{w}.instance_arn: {instance_arn!r} is not arn:aws:sso:::instance/ssoins-...")
+    store = need(ic, "identity_store_id", w)
+    if not IDENTITY_STORE_ID.match(store):
+        raise ParamError(f"{w}.identity_store_id: {store!r} is not an identity store ID (d-0123456789)")
+    region = need(ic, "region", w)
+    if not REGION.match(region):
+        raise ParamError(f"{w}.region: {region!r} is not an AWS region")
+    res = {
+        "id": account_id(ic, "account_id", w),
+        "instance_arn": instance_arn,
+        "instance_id": m.group(1),
+        "identity_store_id": store,
+        "region": region,
+        "read": role_name(ic.get("read_role", out["read"]), f"{w}.read_role"),
+        "write": role_name(ic.get("write_role", out["write"]), f"{w}.write_role"),
+        "permission_sets": {},
+        "groups": {},
+    }
+    if IDENTITY_CENTER_DIR in out["accounts"] or out["users"]["name"] == IDENTITY_CENTER_DIR:
+        raise ParamError(f"accounts.{IDENTITY_CENTER_DIR}: that name is the Identity Center roles' directory")
+    # The Identity Center roles are distinct roles: in an account that has
+    # lapse's other roles too, they need other names.
+    others = {out["users"]["id"]} | {a["id"] for a in out["accounts"].values()}
+    if res["id"] in others and (res["read"] in (out["read"], out["write"])
+                                or res["write"] in (out["read"], out["write"])):
+        raise ParamError(f"{w}.account_id is an account lapse already has roles in: "
+                         f"set {w}.read_role and {w}.write_role to other names")
+    if res["read"] == res["write"]:
+        raise ParamError(f"{w}.read_role and {w}.write_role are the same role")
+    sets = need(ic, "permission_sets", w, dict)
+    groups = ic.get("groups", {})
+    if not isinstance(groups, dict):
+        raise ParamError(f"{w}.groups must be a table")
+    if not sets and not groups:
+        raise ParamError(f"{w}: no permission_sets and no groups: lapse would manage nothing there")
+    for key, arn in sorted(sets.items()):
+        where = f"{w}.permission_sets.{key!r}"
+        account, _, name = key.partition("/")
+        if account not in out["accounts"] or not PERMISSION_SET_NAME.match(name):
+            raise ParamError(f"{where}: expected ACCOUNT/PERMISSION_SET_NAME, ACCOUNT one of [accounts.*]")
+        if not isinstance(arn, str):
+            raise ParamError(f"{where} must be the permission set's ARN (a string)")
+        pm = SSO_PERMISSION_SET_ARN.match(arn)
+        if not pm:
+            raise ParamError(f"{where}: {arn!r} is not arn:aws:sso:::permissionSet/ssoins-.../ps-...")
+        if pm.group(1) != res["instance_id"]:
+            raise ParamError(f"{where}: {arn!r} is not a permission set of {instance_arn}")
+        res["permission_sets"][key] = {"account": out["accounts"][account]["id"], "arn": arn}
+    for name, group_id in sorted(groups.items()):
+        if not isinstance(group_id, str) or not GROUP_ID.match(group_id):
+            raise ParamError(f"{w}.groups.{name}: {group_id!r} is not an identity store group ID")
+        res["groups"][name] = group_id
+    return res
 
 
 def policy(*statements: dict) -> dict:
@@ -225,6 +304,101 @@ def write_policy(account: str, entry: dict, p: dict) -> dict:
     )
 
 
+def sso_instance_resources(ic: dict) -> dict[str, str]:
+    store = ic["identity_store_id"]
+    return {
+        "instance": ic["instance_arn"],
+        "all_permission_sets": f"arn:{PARTITION}:sso:::permissionSet/{ic['instance_id']}/*",
+        # An identity store's ID alone identifies it: with * for the ARN's
+        # account the policy does not depend on which account that names.
+        "store": f"arn:{PARTITION}:identitystore::*:identitystore/{store}",
+        "all_users": f"arn:{PARTITION}:identitystore:::user/*",
+        "all_groups": f"arn:{PARTITION}:identitystore:::group/*",
+        "all_memberships": f"arn:{PARTITION}:identitystore:::membership/*",
+    }
+
+
+def managed_assignments(ic: dict) -> list[str]:
+    """The managed permission sets and the accounts they are managed in:
+    what ListAccountAssignments and DeleteAccountAssignment may name. IAM
+    checks each resource of a request on its own, so any of these permission
+    sets in any of these accounts is allowed, nothing else."""
+    sets = sorted({s["arn"] for s in ic["permission_sets"].values()})
+    accounts = sorted({s["account"] for s in ic["permission_sets"].values()})
+    return sets + [f"arn:{PARTITION}:sso:::account/{a}" for a in accounts]
+
+
+def managed_groups(ic: dict) -> list[str]:
+    return [f"arn:{PARTITION}:identitystore:::group/{g}" for g in sorted(set(ic["groups"].values()))]
+
+
+def sso_read_policy(ic: dict) -> dict:
+    r = sso_instance_resources(ic)
+    statements = [
+        {
+            "Sid": "FindTheManagedPermissionSetsByNameAmongAllOfTheInstance",
+            "Effect": "Allow",
+            "Action": ["sso:ListPermissionSets", "sso:DescribePermissionSet"],
+            "Resource": [r["instance"], r["all_permission_sets"]],
+        },
+    ]
+    if ic["permission_sets"]:
+        statements.append({
+            "Sid": "ReadTheAssignmentsOfTheManagedPermissionSetsInTheirAccounts",
+            "Effect": "Allow",
+            "Action": "sso:ListAccountAssignments",
+            "Resource": [r["instance"], *managed_assignments(ic)],
+        })
+    statements.append({
+        "Sid": "ListingUsersGroupsAndMembershipsHasNoNarrowerResourceScope",
+        "Effect": "Allow",
+        "Action": ["identitystore:ListUsers", "identitystore:ListGroups", "identitystore:ListGroupMemberships"],
+        "Resource": [r["store"], r["all_users"], r["all_groups"], r["all_memberships"]],
+    })
+    if ic["groups"]:
+        statements.append({
+            "Sid": "ReadBackMembershipsOfTheManagedGroups",
+            "Effect": "Allow",
+            "Action": "identitystore:GetGroupMembershipId",
+            "Resource": [r["store"], *managed_groups(ic), r["all_users"], r["all_memberships"]],
+        })
+    return policy(*statements)
+
+
+def sso_write_policy(ic: dict) -> dict:
+    r = sso_instance_resources(ic)
+    statements = []
+    if ic["permission_sets"]:
+        statements += [
+            {
+                "Sid": "DeleteAssignmentsOfTheManagedPermissionSetsInTheirAccounts",
+                "Effect": "Allow",
+                "Action": "sso:DeleteAccountAssignment",
+                "Resource": [r["instance"], *managed_assignments(ic)],
+            },
+            {
+                "Sid": "FollowTheDeletionsByRequestIdTheInstanceIsTheNarrowestScope",
+                "Effect": "Allow",
+                "Action": "sso:DescribeAccountAssignmentDeletionStatus",
+                "Resource": r["instance"],
+            },
+        ]
+    if ic["groups"]:
+        statements.append({
+            "Sid": "RemoveMembersFromTheManagedGroupsOnly",
+            "Effect": "Allow",
+            "Action": "identitystore:DeleteGroupMembership",
+            "Resource": [r["store"], *managed_groups(ic), r["all_users"], r["all_memberships"]],
+        })
+    statements.append({
+        "Sid": "NeverAssumeAnyRoleFromHere",
+        "Effect": "Deny",
+        "Action": "sts:AssumeRole",
+        "Resource": "*",
+    })
+    return policy(*statements)
+
+
 def irsa_trust(p: dict) -> dict:
     c = p["cluster"]
     return policy({
@@ -246,11 +420,14 @@ def audit_objects(p: dict) -> str:
 
 
 def irsa_read(p: dict, merged: dict) -> dict:
+    roles = [role_arn(a, p["read"]) for a in sorted(merged)]
+    if p["identity_center"]:
+        roles.append(role_arn(p["identity_center"]["id"], p["identity_center"]["read"]))
     return policy({
         "Sid": "AssumeTheReadRoleInEachAccount",
         "Effect": "Allow",
         "Action": "sts:AssumeRole",
-        "Resource": one_or_list([role_arn(a, p["read"]) for a in sorted(merged)]),
+        "Resource": one_or_list(roles),
     })
 
 
@@ -261,7 +438,9 @@ def irsa_write(p: dict, merged: dict) -> dict:
             "Effect": "Allow",
             "Action": "sts:AssumeRole",
             "Resource": one_or_list([role_arn(a, p["write"]) for a, e in sorted(merged.items())
-                                     if e["managed_roles"]]),
+                                     if e["managed_roles"]]
+                                    + ([role_arn(p["identity_center"]["id"], p["identity_center"]["write"])]
+                                       if p["identity_center"] else [])),
         },
         {
             "Sid": "AddAuditRecordsOnly",
@@ -474,6 +653,16 @@ def lapse_fragment(p: dict) -> str:
             f"    {name}: {{id: {q(acct['id'])}, assume_role_arn: {q(role_arn(acct['id'], p['read']))}, "
             f"write_role_arn: {q(role_arn(acct['id'], p['write']))}}}"
         )
+    ic = p["identity_center"]
+    if ic:
+        lines += [
+            "  identity_center:",
+            f"    instance_arn: {q(ic['instance_arn'])}",
+            f"    identity_store_id: {q(ic['identity_store_id'])}",
+            f"    region: {q(ic['region'])}",
+            f"    assume_role_arn: {q(role_arn(ic['id'], ic['read']))}",
+            f"    write_role_arn: {q(role_arn(ic['id'], ic['write']))}",
+        ]
     lines += [
         "audit:",
         f"  s3: {{bucket: {q(p['bucket'])}, prefix: {q(p['prefix'])}}}",
@@ -560,6 +749,15 @@ def render(p: dict) -> dict[str, str]:
             trust[f"{name}/lapse-write-trust.json"] = role_arn(account, p["write"])
             put_json(f"{name}/lapse-write.json", write_policy(account, entry, p))
             files[f"{name}/lapse-detector.yaml"] = detector(account, name, entry, p)
+    ic = p["identity_center"]
+    if ic:
+        d = IDENTITY_CENTER_DIR
+        put_json(f"{d}/lapse-read-trust.json", trust_irsa_role(p, p["read_also_trusts"]))
+        trust[f"{d}/lapse-read-trust.json"] = role_arn(ic["id"], ic["read"])
+        put_json(f"{d}/lapse-read.json", sso_read_policy(ic))
+        put_json(f"{d}/lapse-write-trust.json", trust_irsa_role(p, []))
+        trust[f"{d}/lapse-write-trust.json"] = role_arn(ic["id"], ic["write"])
+        put_json(f"{d}/lapse-write.json", sso_write_policy(ic))
     put_json("audit/bucket-policy.json", bucket_policy(p))
     files["lapse-aws.yaml"] = lapse_fragment(p)
     files["parliament.yaml"] = parliament_yaml(trust)
