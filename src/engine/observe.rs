@@ -95,29 +95,9 @@ pub async fn load_and_plan(
             return Err(Exit::Error);
         }
     };
-    if let Some(state) = &actual.aws {
-        let unmatched = plan::unmatched_roles(&config, state);
-        if !unmatched.is_empty() {
-            let names: Vec<String> = unmatched
-                .iter()
-                .map(|r| format!("{}/{} ({})", r.account_alias, r.name, r.arn))
-                .collect();
-            tracing::error!(
-                "managed roles not found in what was read: {}; fix aws_roles in the config or the snapshot; nothing was changed",
-                names.join(", ")
-            );
-            return Err(Exit::Error);
-        }
-    }
-    if let Some(state) = &actual.sso {
-        let unmatched = plan::unmatched_sso(&config, state);
-        if !unmatched.is_empty() {
-            tracing::error!(
-                "managed Identity Center permission sets or groups not found in what was read: {}; fix aws_permission_sets or identity_center_groups in the config, or the snapshot; nothing was changed",
-                unmatched.join(", ")
-            );
-            return Err(Exit::Error);
-        }
+    if let Err(missing) = everything_managed_was_found(&config, &actual) {
+        tracing::error!("{missing}; nothing was changed");
+        return Err(Exit::Error);
     }
     let plan = plan::plan(&config, &loaded.roster, &actual, now);
     for note in &plan.notes {
@@ -141,6 +121,35 @@ pub async fn load_and_plan(
         },
         systems,
     ))
+}
+
+/// Every managed role, permission set and group the config names is in what
+/// was read: one that is not (a typo, a rename, a stale snapshot) would
+/// otherwise read as "nobody holds it" and hide every grant it carries.
+fn everything_managed_was_found(config: &Config, actual: &Actual) -> Result<(), String> {
+    if let Some(state) = &actual.aws {
+        let unmatched = plan::unmatched_roles(config, state);
+        if !unmatched.is_empty() {
+            let names: Vec<String> = unmatched
+                .iter()
+                .map(|r| format!("{}/{} ({})", r.account_alias, r.name, r.arn))
+                .collect();
+            return Err(format!(
+                "managed roles not found in what was read: {}; fix aws_roles in the config or the snapshot",
+                names.join(", ")
+            ));
+        }
+    }
+    if let Some(state) = &actual.sso {
+        let unmatched = plan::unmatched_sso(config, state);
+        if !unmatched.is_empty() {
+            return Err(format!(
+                "managed Identity Center permission sets or groups not found in what was read: {}; fix aws_permission_sets or identity_center_groups in the config, or the snapshot",
+                unmatched.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The observers of a run, one per system (a snapshot serves all three).
