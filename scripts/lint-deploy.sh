@@ -351,10 +351,10 @@ if ((placeholders > 0)); then
 fi
 
 # --- references ----------------------------------------------------------------
-# deploy/ describes lapse in its own words: no pointer to a document outside
-# the repository.
-if grep -rnE '\bSPEC\b|SPEC\.md|DESIGN\.md|§|\b[Ss]ection [0-9]' deploy; then
-  echo "lint-deploy: deploy/ refers to a document outside the repository (above): say what is meant instead"
+# The project describes lapse in its own words: no pointer to a document
+# outside the repository (a numbered section, a path out of it).
+if grep -rnE '§|\.\./shared/|\b[Ss]ection [0-9]' deploy src tests config benches examples README.md; then
+  echo "lint-deploy: the project refers to a document outside the repository (above): say what is meant instead"
   failed+=("references outside the repository")
 fi
 

@@ -1,6 +1,6 @@
-//! Exit codes (SPEC §4) and how several outcomes combine into one.
+//! Exit codes (see the README: Exit codes) and how several outcomes combine into one.
 
-/// The process exit codes of SPEC §4.
+/// The process exit codes the README lists under Exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     Success = 0,

@@ -32,7 +32,7 @@ impl fmt::Display for System {
     }
 }
 
-/// What a finding says about one grant (SPEC §3).
+/// What a finding says about one grant (see the README: Reading a report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
@@ -71,7 +71,7 @@ impl FindingKind {
         }
     }
 
-    /// `expiring_soon` is a warning ahead of time, not drift (SPEC §4 exit codes).
+    /// `expiring_soon` is a warning ahead of time, not drift (see the README's exit codes).
     pub fn is_drift(self) -> bool {
         self != FindingKind::ExpiringSoon
     }
@@ -136,7 +136,7 @@ impl Revocation {
     }
 }
 
-/// The outcome of acting on one finding (SPEC §5 `result`).
+/// The outcome of acting on one finding (`result` in the README's report fields).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -170,7 +170,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The order SPEC §5 fixes for reports: system, target, principal (then
+    /// The order reports use (README: Reading a report): system, target, principal (then
     /// kind, so that two findings on one grant still sort deterministically).
     pub fn sort_key(&self) -> (System, &str, &str, FindingKind) {
         (self.system, &self.target, &self.principal, self.kind)

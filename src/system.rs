@@ -98,7 +98,7 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event: AuditEvent) -> Result<(), String>;
 }
 
-/// One audit record (SPEC §6).
+/// One audit record (see the README: Acting, and the record it leaves).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditEvent {
     /// `intent` before a change, `result` after it.

@@ -66,7 +66,7 @@ pub fn sub_days(t: DateTime<Utc>, days: u32) -> DateTime<Utc> {
 }
 
 /// Whether more than `days` × 24 h have passed from `since` to `now`
-/// (SPEC §3: elapsed time, nothing rounded to whole days).
+/// (elapsed time, nothing rounded to whole days).
 pub fn more_than_days(since: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
     since < sub_days(now, days)
 }

@@ -1,4 +1,4 @@
-//! SPEC §7 "Config", through the built binary: each rule refuses (or warns
+//! The config rules, through the built binary: each rule refuses (or warns
 //! about) a copy of the bundled example changed in one place, at the place.
 
 mod github_support;

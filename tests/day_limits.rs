@@ -1,4 +1,4 @@
-//! SPEC §3: "more than N days" is elapsed time, `now − start > N × 24 h`,
+//! "More than N days" is elapsed time, `now − start > N × 24 h`,
 //! never rounded to whole days, and a date means 00:00 UTC. Each rule is
 //! tried one second either side of the instant it fires, and the warning
 //! ahead of it names that instant.

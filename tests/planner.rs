@@ -1,4 +1,4 @@
-//! Table tests of the planner: every rule of SPEC §3 and its edges.
+//! Table tests of the planner: every rule of what counts as drift, and its edges.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! The three report formats of the bundled example, pinned, and the JSON
-//! report checked against SPEC §5.
+//! report checked against its documented fields.
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! The roster rules of SPEC §7, through the built binary: one roster per
+//! The roster rules, through the built binary: one roster per
 //! way of passing one person off as another (or a value off as harmless),
 //! each refused with exit 1 (or warned about, exit 0) at `users.yaml:LINE:COL`.
 

@@ -347,7 +347,7 @@ pub struct RawAlerts {
     pub detail: AlertDetail,
 }
 
-/// How much a Slack alert tells about each person (SPEC §8).
+/// How much a Slack alert tells about each person (see the README: The config).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertDetail {

@@ -1,4 +1,4 @@
-//! `review`: the periodic user-access review (SPEC §10). Loads, observes
+//! `review`: the periodic user-access review (see the README: Access review). Loads, observes
 //! (live or a snapshot) and plans exactly as `plan` does, then lists every
 //! holder of every managed team and role with the roster's grounds for it
 //! and the plan's finding on it. It never acts: the plan's revocations are

@@ -1,4 +1,4 @@
-//! How the policy's day limits count time (SPEC §3): "more than N days"
+//! How the policy's day limits count time (see the README: Reading a report): "more than N days"
 //! is elapsed time, `now − start > N × 24 h`, with nothing rounded to whole
 //! days. A limit is passed the moment after [`limit_ends`]; the planner's
 //! verdicts and its warnings ahead both count from there. All arithmetic

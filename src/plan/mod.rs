@@ -41,7 +41,7 @@ use status::Status;
 /// The outcome of planning.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
-    /// Sorted by system, target, principal (SPEC §5).
+    /// Sorted by system, target, principal (see the README: Reading a report).
     pub findings: Vec<Finding>,
     /// Things worth a human's attention that are not findings: a protected
     /// principal that matched nothing (a typo?), a person with no IAM user.

@@ -1,4 +1,4 @@
-//! The JSON report of SPEC §5.
+//! The JSON report (README: Reading a report).
 
 use serde::Serialize;
 

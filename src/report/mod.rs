@@ -1,4 +1,4 @@
-//! Reports of a run: JSON for machines (SPEC §5), text for a terminal,
+//! Reports of a run: JSON for machines (see the README: Reading a report), text for a terminal,
 //! markdown for a pull-request comment or a chat post.
 
 mod json;

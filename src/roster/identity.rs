@@ -1,6 +1,6 @@
 //! What names a person: an email, a GitHub username, a GitHub account id
 //! and an IAM user ARN, each read the way it is compared later and refused
-//! when it is not plainly one (SPEC §7): a look-alike or invisible
+//! when it is not plainly one (see the README: The roster, The config): a look-alike or invisible
 //! character, a trailing dot or an underscore would make a second identity
 //! that reads as the first.
 
@@ -36,7 +36,7 @@ fn refused(what: String, fix: &'static str) -> Option<AddressProblem> {
     Some(AddressProblem::Refused { what, fix })
 }
 
-/// The email grammar of SPEC §7: plain ASCII `local@domain`, no spaces or
+/// The email grammar lapse accepts: plain ASCII `local@domain`, no spaces or
 /// control characters, a local part of RFC 5322 atoms joined by single
 /// dots, and a domain of at least two labels of letters, digits and inner
 /// hyphens, with no trailing dot; at most 254 characters in all.

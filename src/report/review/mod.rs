@@ -1,4 +1,4 @@
-//! The periodic user-access review (SPEC §10): every holder of every managed
+//! The periodic user-access review (see the README: Access review): every holder of every managed
 //! team and role, with the grounds on which they hold it. It is the evidence
 //! an auditor asks for (SOC 2 CC6.2/CC6.3, ISO 27001 A.5.18), so it says
 //! where it came from (digests of the config and roster, the run id) as well
